@@ -1,0 +1,5 @@
+import sys
+
+from green_api_block.cli import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""GreenApiBlock: the block as a workflow engine uses it.
+
+``execute``/``aexecute`` run a tool: validate (before any I/O) -> the tool's plan yields API calls ->
+the session sends them -> the plan maps the answers to the tool's output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Timeouts
+from .contract import TOOL_IDS, ToolDefinition, load_tools
+from .errors import ConfigError, GreenApiError, UnknownToolError
+from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
+from .redact import install_log_filter, register_secret
+from .tools import SPECS, Plan
+from .validation import validate_input
+
+__all__ = ["GreenApiBlock"]
+
+
+class GreenApiBlock:
+    """The Green API block: five tools, run synchronously or asynchronously.
+
+    ``api_url``/``media_url`` default to the environment (``GREEN_API_URL``,
+    ``GREEN_API_MEDIA_URL``), then to Green API's default hosts; use the apiUrl and mediaUrl
+    the console shows for your instance. ``id_instance``/``api_token`` bind credentials (else
+    ``GREEN_API_ID_INSTANCE``/``GREEN_API_TOKEN_INSTANCE`` when ``credentials_from_env``), so tool
+    inputs may leave them out: that is how a host keeps them away from an LLM.
+    """
+
+    type = "green_api"
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        media_url: str | None = None,
+        *,
+        id_instance: str | int | None = None,
+        api_token: str | None = None,
+        credentials_from_env: bool = True,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | AsyncTransportName = "aiohttp",
+    ) -> None:
+        self.hosts = Hosts.resolve(api_url, media_url)
+        if credentials_from_env:
+            id_instance = id_instance if id_instance is not None else os.environ.get(ENV_ID_INSTANCE)
+            api_token = api_token if api_token is not None else os.environ.get(ENV_TOKEN_INSTANCE)
+        self._bound: dict[str, str] = {}
+        if id_instance not in (None, ""):
+            self._bound["idInstance"] = str(id_instance)
+        if api_token:
+            if "/" in api_token or "?" in api_token or "%" in api_token:
+                raise ConfigError(
+                    "api_token must be the instance token from the console (it contains '/', '?' or '%')"
+                )
+            register_secret(api_token)
+            self._bound["apiTokenInstance"] = api_token
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self._transport = transport
+        self._async_transport = async_transport
+        self._sync: SyncSession | None = None
+        self._async: AsyncSession | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._definitions = load_tools()
+        install_log_filter()
+
+    def __repr__(self) -> str:
+        bound = "bound" if self._bound.get("apiTokenInstance") else "unbound"
+        return f"GreenApiBlock(api_url={self.hosts.api_url!r}, credentials={bound})"
+
+    # -- the declaration ------------------------------------------------------------------------
+
+    @property
+    def tools(self) -> tuple[ToolDefinition, ...]:
+        """The five tool definitions (fresh copies: a host may change them freely)."""
+        return tuple(copy.deepcopy(self._definitions[t]) for t in TOOL_IDS)
+
+    def tool(self, tool_id: str) -> ToolDefinition:
+        return copy.deepcopy(self._definition(tool_id))
+
+    @property
+    def bound_credentials(self) -> bool:
+        """True when idInstance and apiTokenInstance are bound, so inputs may leave them out."""
+        return "idInstance" in self._bound and "apiTokenInstance" in self._bound
+
+    def _definition(self, tool_id: str) -> ToolDefinition:
+        try:
+            return self._definitions[tool_id]
+        except (KeyError, TypeError):
+            raise UnknownToolError(
+                None,
+                [
+                    {
+                        "path": "tool",
+                        "rule": "enum",
+                        "message": f"unknown tool; use one of: {', '.join(TOOL_IDS)}",
+                    }
+                ],
+            ) from None
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def _prepare(self, tool_id: str, args: Mapping[str, Any]) -> tuple[Plan, Credentials]:
+        definition = self._definition(tool_id)
+        spec = SPECS[tool_id]
+        model = validate_input(definition, spec.model, args, self._bound)
+        token = model.apiTokenInstance.get_secret_value()
+        register_secret(token)
+        return spec.plan(model), Credentials(model.idInstance, token)
+
+    def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a tool and return its output; raises InputValidationError or GreenApiError."""
+        plan, creds = self._prepare(tool_id, args)
+        session = self._sync_session()
+        try:
+            call = next(plan)
+            while True:
+                try:
+                    body = session.call(creds, call, tool_id)
+                except GreenApiError as exc:
+                    call = plan.throw(exc)
+                else:
+                    call = plan.send(body)
+        except StopIteration as done:
+            result: dict[str, Any] = done.value
+            return result
+
+    async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Async twin of :meth:`execute`."""
+        plan, creds = self._prepare(tool_id, args)
+        session = self._async_session()
+        try:
+            call = next(plan)
+            while True:
+                try:
+                    body = await session.call(creds, call, tool_id)
+                except GreenApiError as exc:
+                    call = plan.throw(exc)
+                else:
+                    call = plan.send(body)
+        except StopIteration as done:
+            result: dict[str, Any] = done.value
+            return result
+
+    def validate(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and normalise input without calling Green API; the token comes back masked."""
+        definition = self._definition(tool_id)
+        model = validate_input(definition, SPECS[tool_id].model, args, self._bound)
+        data = model.model_dump(exclude_none=True)
+        data["apiTokenInstance"] = "***"
+        return data
+
+    # -- clients and their lifetime -----------------------------------------------------------
+
+    def _sync_session(self) -> SyncSession:
+        if self._sync is None:
+            self._sync = SyncSession(self.hosts, self.timeouts, self.retry, self._transport)
+        return self._sync
+
+    def _async_session(self) -> AsyncSession:
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async_loop is not loop:
+            # A pooled connection belongs to the loop that opened it: a new loop gets a new pool.
+            self._async = AsyncSession(self.hosts, self.timeouts, self.retry, self._async_transport)
+            self._async_loop = loop
+        return self._async
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._async is not None:
+            await self._async.aclose()
+            self._async = None
+            self._async_loop = None
+
+    def __enter__(self) -> GreenApiBlock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> GreenApiBlock:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,176 @@
+"""Tool input: normalise what hosts commonly send, then validate against the contract.
+
+The fast path validates with the pydantic model; only when that fails is the JSON Schema run, to
+list every problem in the schema's own terms. Messages name the field and the rule and never
+include the rejected value (it could be the token).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jsonschema
+import pydantic
+from jsonschema import Draft202012Validator
+
+from .contract import CREDENTIAL_FIELDS, ToolDefinition
+from .errors import InputValidationError
+from .models import ToolInput
+from .redact import redact
+
+__all__ = ["error_path", "normalize", "schema_errors", "validate_input"]
+
+_PHONE_FORMATTING = re.compile(r"[\s+\-().]")
+_DIGITS = re.compile(r"[0-9]{7,15}")
+
+
+def _normalize_chat_id(value: str) -> str:
+    if "@" in value:
+        number, _, suffix = value.partition("@")
+        # Some status notifications carry '@s.whatsapp.net', which Green API treats as '@c.us'.
+        return f"{number}@c.us" if suffix == "s.whatsapp.net" else value
+    digits = _PHONE_FORMATTING.sub("", value)
+    return f"{digits}@c.us" if _DIGITS.fullmatch(digits) else value
+
+
+def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict[str, Any]:
+    """Apply the coercions a user would expect; anything else is left for validation to judge.
+
+    Bound credentials fill ``idInstance``/``apiTokenInstance`` when the input lacks them; nulls for
+    optional fields are dropped; an integer ``idInstance``, a phone number as ``chatId`` and an
+    integral float for an integer field are converted.
+    """
+    if not isinstance(args, Mapping):
+        problem = {"path": "", "rule": "type", "message": "input must be an object"}
+        raise InputValidationError(tool.id, [problem])
+    data = dict(args)
+    for key in CREDENTIAL_FIELDS:
+        if data.get(key) in (None, "") and bound.get(key):
+            data[key] = bound[key]
+    props = tool.input_schema["properties"]
+    for key in [k for k, v in data.items() if v is None]:
+        del data[key]
+    id_instance = data.get("idInstance")
+    if isinstance(id_instance, int) and not isinstance(id_instance, bool) and id_instance >= 0:
+        data["idInstance"] = str(id_instance)
+    chat_id = data.get("chatId")
+    if isinstance(chat_id, str):
+        data["chatId"] = _normalize_chat_id(chat_id.strip())
+    for key, value in data.items():
+        if (
+            isinstance(value, float)
+            and props.get(key, {}).get("type") == "integer"
+            and math.isfinite(value)
+            and value.is_integer()
+        ):
+            data[key] = int(value)
+    return data
+
+
+_validators: dict[str, Draft202012Validator] = {}
+
+
+def validator_for(tool: ToolDefinition) -> Draft202012Validator:
+    validator = _validators.get(tool.id)
+    if validator is None:
+        validator = _validators[tool.id] = Draft202012Validator(tool.input_schema)
+    return validator
+
+
+def error_path(parts: Any) -> str:
+    """``("buttons", 0, "buttonText")`` -> ``"buttons[0].buttonText"``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """(path, message) for one jsonschema error, built from the keyword, never from the value."""
+    path = list(error.absolute_path)
+    rule = str(error.validator)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    custom = schema.get("x-errorMessage")
+    if rule == "required":
+        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
+        return error_path([*path, missing[0] if missing else "?"]), "is required"
+    if rule == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in schema.get("properties", {}))
+        name = extra[0] if extra else "?"
+        return error_path([*path, name]), f"is not a field of this tool (allowed: {', '.join(allowed)})"
+    if custom:
+        return error_path(path), str(custom)
+    if rule == "type":
+        types = value if isinstance(value, list) else [value]
+        return error_path(path), "must be " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
+    messages = {
+        "minLength": lambda: (
+            "must not be empty" if value == 1 else f"must be at least {value} characters long"
+        ),
+        "maxLength": lambda: f"must be at most {value} characters long (got {len(instance)})",
+        "minimum": lambda: f"must be at least {value}",
+        "maximum": lambda: f"must be at most {value}",
+        "minItems": lambda: f"must have at least {value} item{'s' if value != 1 else ''}",
+        "maxItems": lambda: f"must have at most {value} items (got {len(instance)})",
+        "enum": lambda: "must be one of: " + ", ".join(repr(v) for v in value),
+        "const": lambda: f"must be {value!r}",
+        "pattern": lambda: "has the wrong format",
+    }
+    make: Callable[[], str] | None = messages.get(rule)
+    return error_path(path), make() if make else f"breaks the schema rule '{rule}'"
+
+
+def schema_errors(tool: ToolDefinition, data: Any) -> list[dict[str, str]]:
+    """Every problem the JSON Schema finds, sorted by path, each ``{path, rule, message}``."""
+    token = data.get("apiTokenInstance") if isinstance(data, dict) else None
+    secrets = [token] if isinstance(token, str) else []
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for error in validator_for(tool).iter_errors(data):
+        path, message = _describe(error)
+        rule = str(error.validator)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        out.append({"path": redact(path, secrets), "rule": rule, "message": redact(message, secrets)})
+    out.sort(key=lambda e: e["path"])
+    return out
+
+
+def _pydantic_errors(exc: pydantic.ValidationError) -> list[dict[str, str]]:
+    return [
+        {"path": error_path(e["loc"]), "rule": e["type"], "message": e["msg"].removeprefix("Value error, ")}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def validate_input(
+    tool: ToolDefinition, model: type[ToolInput], args: Any, bound: Mapping[str, str]
+) -> ToolInput:
+    """Normalise and validate ``args``; raise :class:`InputValidationError` listing every problem."""
+    data = normalize(tool, args, bound)
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors = schema_errors(tool, data) or _pydantic_errors(exc)
+        raise InputValidationError(tool.id, errors) from None
