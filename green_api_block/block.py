@@ -16,7 +16,7 @@ import httpx
 
 from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Timeouts
 from .contract import TOOL_IDS, ToolDefinition, load_tools
-from .errors import ConfigError, GreenApiError, UnknownToolError
+from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
 from .redact import install_log_filter, register_secret
 from .tools import SPECS, Plan
@@ -151,6 +151,33 @@ class GreenApiBlock:
         except StopIteration as done:
             result: dict[str, Any] = done.value
             return result
+
+    def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a tool and return an envelope instead of raising: what hosts and agents pass on.
+
+        ``{"ok": True, "output": {...}}`` or ``{"ok": False, "error": {"code", "message", ...}}``;
+        the error part is safe to show to a person or a model (no token, no traceback).
+        """
+        try:
+            return {"ok": True, "output": self.execute(tool_id, args)}
+        except (InputValidationError, GreenApiError) as exc:
+            return {"ok": False, "error": exc.to_dict()}
+
+    async def ainvoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Async twin of :meth:`invoke`."""
+        try:
+            return {"ok": True, "output": await self.aexecute(tool_id, args)}
+        except (InputValidationError, GreenApiError) as exc:
+            return {"ok": False, "error": exc.to_dict()}
+
+    def export_tools(self, format: str = "json-schema") -> list[dict[str, Any]]:
+        """The tools in an LLM ecosystem's shape (openai, anthropic, mcp, json-schema).
+
+        Credentials are left out: they are bound to the block, never filled by a model.
+        """
+        from .exporters import export_tools
+
+        return export_tools(self._definitions, format)
 
     def validate(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and normalise input without calling Green API; the token comes back masked."""

@@ -72,6 +72,10 @@ class InputValidationError(GreenApiBlockError, ValueError):
         details = "; ".join(f"{e['path']}: {e['message']}" if e["path"] else e["message"] for e in errors)
         super().__init__(f"{where}invalid input: {details}")
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, safe to show to a user or a model."""
+        return {"code": "invalid_input", "message": str(self), "errors": self.errors, "retryable": False}
+
 
 class UnknownToolError(InputValidationError):
     """The tool id is not one of this block's tools."""

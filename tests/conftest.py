@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from green_api_block import GreenApiBlock, RetryPolicy
+from tests.support.stub_server import StubServer
+
+CANARY = "canaryT0KEN0123456789abcdef0123456789abcdef01234567"
+ID = "1101000001"
+
+
+@pytest.fixture
+def canary() -> str:
+    return CANARY
+
+
+@pytest.fixture
+def creds() -> dict[str, str]:
+    return {"idInstance": ID, "apiTokenInstance": CANARY}
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    return RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
+
+
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    with StubServer() as server:
+        yield server
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture every level of our, httpx's, httpcore's and aiohttp's loggers."""
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "httpcore.http11", "httpcore.connection", "aiohttp", "green_api_block"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    return caplog
+
+
+@pytest.fixture
+def block_factory(fast_retry: RetryPolicy) -> Iterator[object]:
+    made: list[GreenApiBlock] = []
+
+    def make(url: str, **kw: object) -> GreenApiBlock:
+        kw.setdefault("retry", fast_retry)
+        kw.setdefault("credentials_from_env", False)
+        block = GreenApiBlock(url, **kw)  # type: ignore[arg-type]
+        made.append(block)
+        return block
+
+    yield make
+    for block in made:
+        block.close()
