@@ -19,10 +19,17 @@ from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
 from .redact import install_log_filter, register_secret
-from .tools import SPECS, Plan
+from .tools import SPECS, ApiCall, Plan
 from .validation import validate_input
 
 __all__ = ["GreenApiBlock"]
+
+
+def _delete_call(receipt_id: int) -> ApiCall:
+    if isinstance(receipt_id, bool) or not isinstance(receipt_id, int) or receipt_id < 0:
+        problem = {"path": "receiptId", "rule": "type", "message": "must be a non-negative integer"}
+        raise InputValidationError(None, [problem])
+    return ApiCall("DELETE", "deleteNotification", path_arg=str(receipt_id))
 
 
 class GreenApiBlock:
@@ -151,6 +158,32 @@ class GreenApiBlock:
         except StopIteration as done:
             result: dict[str, Any] = done.value
             return result
+
+    def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
+        args: dict[str, Any] = {"idInstance": id_instance, "apiTokenInstance": api_token}
+        definition = self._definition("green_api_get_state_instance")
+        model = validate_input(definition, SPECS[definition.id].model, args, self._bound)
+        token = model.apiTokenInstance.get_secret_value()
+        register_secret(token)
+        return Credentials(model.idInstance, token)
+
+    def delete_notification(
+        self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
+    ) -> bool:
+        """Delete one received notification; False means it was already gone (not an error)."""
+        call = _delete_call(receipt_id)
+        creds = self._credentials(id_instance, api_token)
+        body = self._sync_session().call(creds, call)
+        return bool(isinstance(body, dict) and body.get("result"))
+
+    async def adelete_notification(
+        self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
+    ) -> bool:
+        """Async twin of :meth:`delete_notification`."""
+        call = _delete_call(receipt_id)
+        creds = self._credentials(id_instance, api_token)
+        body = await self._async_session().call(creds, call)
+        return bool(isinstance(body, dict) and body.get("result"))
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return an envelope instead of raising: what hosts and agents pass on.

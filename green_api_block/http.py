@@ -130,16 +130,17 @@ class _BaseSession:
         try:
             return json.loads(content)
         except ValueError:
-            raise BadResponseError(
-                f"Green API {call.api_method} answered 200 with a body that is not JSON"
-                + ("; the message may have been sent: check lastOutgoingMessages" if call.is_send else ""),
-                tool=tool,
-                api_method=call.api_method,
-                url=display,
-                status_code=status,
-                outcome_unknown=call.is_send,
-                retryable=not call.is_send,
-            ) from None
+            pass  # the decode error keeps the whole body (.doc): do not chain it
+        raise BadResponseError(
+            f"Green API {call.api_method} answered 200 with a body that is not JSON"
+            + ("; the message may have been sent: check lastOutgoingMessages" if call.is_send else ""),
+            tool=tool,
+            api_method=call.api_method,
+            url=display,
+            status_code=status,
+            outcome_unknown=call.is_send,
+            retryable=not call.is_send,
+        )
 
     def _next_delay(self, call: ApiCall, error: GreenApiError, attempt_no: int) -> float | None:
         delay = retry_delay(error, is_send=call.is_send, attempt=attempt_no, policy=self.retry)

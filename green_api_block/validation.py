@@ -172,5 +172,7 @@ def validate_input(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        errors = schema_errors(tool, data) or _pydantic_errors(exc)
-        raise InputValidationError(tool.id, errors) from None
+        failure = exc
+    # Raised outside the except block so that the pydantic error, which holds the input (and so
+    # the token), is not kept as the new error's __context__.
+    raise InputValidationError(tool.id, schema_errors(tool, data) or _pydantic_errors(failure))

@@ -42,7 +42,9 @@ def test_send_read_then_dropped_is_not_retried(mode: str, stub: StubServer, cred
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_send_dropped_before_body_read_is_not_retried(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
+def test_send_dropped_before_body_read_is_not_retried(
+    mode: str, stub: StubServer, creds: dict[str, str]
+) -> None:
     stub.script(Action("drop_before_read"))
     with pytest.raises(GreenApiError) as info:
         _call(mode, stub.url, creds, SEND)
@@ -61,7 +63,9 @@ def test_send_to_refused_port_is_retried_then_reported(mode: str, creds: dict[st
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_send_timeout_after_sending_is_not_retried(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
+def test_send_timeout_after_sending_is_not_retried(
+    mode: str, stub: StubServer, creds: dict[str, str]
+) -> None:
     stub.script(respond(200, b'{"idMessage":"LATE"}', delay=0.6))
     timeouts = Timeouts(connect=2, read=0.2, write=2, pool=2)
     with pytest.raises(GreenApiError) as info:
@@ -72,7 +76,9 @@ def test_send_timeout_after_sending_is_not_retried(mode: str, stub: StubServer, 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", [500, 502, 503, 499])
-def test_send_server_error_is_not_retried(mode: str, status: int, stub: StubServer, creds: dict[str, str]) -> None:
+def test_send_server_error_is_not_retried(
+    mode: str, status: int, stub: StubServer, creds: dict[str, str]
+) -> None:
     stub.script(respond(status, b"Bad Gateway"), respond(200, b'{"idMessage":"X"}'))
     with pytest.raises(GreenApiError) as info:
         _call(mode, stub.url, creds, SEND)
@@ -83,7 +89,9 @@ def test_send_server_error_is_not_retried(mode: str, status: int, stub: StubServ
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_send_429_is_retried_honouring_retry_after(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
+def test_send_429_is_retried_honouring_retry_after(
+    mode: str, stub: StubServer, creds: dict[str, str]
+) -> None:
     stub.script(respond(429, b"", {"Retry-After": "0"}), respond(200, b'{"idMessage":"OK1"}'))
     out = _call(mode, stub.url, creds, SEND)
     assert out == {"idMessage": "OK1", "success": True}
@@ -92,7 +100,11 @@ def test_send_429_is_retried_honouring_retry_after(mode: str, stub: StubServer, 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_read_is_retried_after_drop_and_5xx(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
-    stub.script(Action("drop_after_read"), respond(502, b"Bad Gateway"), respond(200, b'{"stateInstance":"authorized"}'))
+    stub.script(
+        Action("drop_after_read"),
+        respond(502, b"Bad Gateway"),
+        respond(200, b'{"stateInstance":"authorized"}'),
+    )
     out = _call(mode, stub.url, creds, STATE)
     assert out == {"stateInstance": "authorized"}
     assert len(stub.received) == 3

@@ -33,7 +33,9 @@ class Received:
     body: bytes
 
 
-def respond(status: int = 200, body: Any = b"{}", headers: dict[str, str] | None = None, delay: float = 0.0) -> Action:
+def respond(
+    status: int = 200, body: Any = b"{}", headers: dict[str, str] | None = None, delay: float = 0.0
+) -> Action:
     raw = body if isinstance(body, bytes) else str(body).encode()
     return Action("respond", status, raw, headers or {}, delay)
 
@@ -61,7 +63,9 @@ class StubServer:
         self._server = Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def script(self, *actions: Action) -> None:
         with self._lock:
@@ -75,7 +79,10 @@ class StubServer:
         line = h.rfile.readline()
         if not line:
             return False
-        method, target, _ = line.decode("latin-1").split(" ", 2)
+        parts = line.decode("latin-1").split(" ", 2)
+        if len(parts) != 3:  # a stray CRLF or garbage after a dropped request: hang up
+            return False
+        method, target, _ = parts
         headers: dict[str, str] = {}
         while True:
             raw = h.rfile.readline().decode("latin-1").strip()
@@ -94,7 +101,9 @@ class StubServer:
         if action.kind == "drop_after_read":
             return False
         head = f"HTTP/1.1 {action.status} X\r\nContent-Length: {len(action.body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in {"Content-Type": "application/json", **action.headers}.items())
+        head += "".join(
+            f"{k}: {v}\r\n" for k, v in {"Content-Type": "application/json", **action.headers}.items()
+        )
         h.wfile.write(head.encode() + b"\r\n" + action.body)
         h.wfile.flush()
         return True
