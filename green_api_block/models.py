@@ -46,7 +46,8 @@ HTTP_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 FILE_NAME_PATTERN = r"^[^/\\]*[^./\\][.][A-Za-z0-9]{1,10}$"
 PHONE_PATTERN = r"^[0-9]{7,15}$"
 
-_TOKEN_RE = re.compile(TOKEN_PATTERN)
+# fullmatch, not the anchored pattern: Python's `$` would let a trailing newline through.
+_TOKEN_RE = re.compile(TOKEN_PATTERN.removeprefix("^").removesuffix("$"))
 
 ChatId = Annotated[str, StringConstraints(pattern=CHAT_ID_PATTERN)]
 IdInstance = Annotated[str, StringConstraints(pattern=ID_INSTANCE_PATTERN)]
@@ -74,7 +75,7 @@ class ToolInput(_Strict):
     @field_validator("apiTokenInstance")
     @classmethod
     def _token_is_one_path_segment(cls, value: SecretStr) -> SecretStr:
-        if not _TOKEN_RE.match(value.get_secret_value()):
+        if not _TOKEN_RE.fullmatch(value.get_secret_value()):
             raise ValueError("must be letters, digits, '-' or '_' only")
         return value
 

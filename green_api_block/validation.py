@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -21,7 +22,7 @@ from .errors import InputValidationError
 from .models import ToolInput
 from .redact import redact
 
-__all__ = ["error_path", "normalize", "schema_errors", "validate_input"]
+__all__ = ["EcmaValidator", "error_path", "normalize", "schema_errors", "validate_input", "validator_for"]
 
 _PHONE_FORMATTING = re.compile(r"[\s+\-().]")
 _DIGITS = re.compile(r"[0-9]{7,15}")
@@ -70,13 +71,31 @@ def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict
     return data
 
 
-_validators: dict[str, Draft202012Validator] = {}
+@lru_cache(maxsize=64)
+def _compile_ecma(pattern: str) -> re.Pattern[str]:
+    # JSON Schema patterns are ECMA-262, where `$` is the end of the string; in Python `$` also
+    # matches before a final newline. Our patterns end in `$` and use it nowhere else.
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
 
 
-def validator_for(tool: ToolDefinition) -> Draft202012Validator:
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    if isinstance(instance, str) and not _compile_ecma(pattern).search(instance):
+        yield jsonschema.ValidationError(f"does not match {pattern!r}")
+
+
+#: Draft 2020-12 with ECMA-262 end-of-string semantics for `pattern` (as the pydantic models have).
+EcmaValidator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+
+_validators: dict[str, Any] = {}
+
+
+def validator_for(tool: ToolDefinition) -> Any:
+    """The compiled JSON Schema validator of a tool's input (``EcmaValidator``)."""
     validator = _validators.get(tool.id)
     if validator is None:
-        validator = _validators[tool.id] = Draft202012Validator(tool.input_schema)
+        validator = _validators[tool.id] = EcmaValidator(tool.input_schema)
     return validator
 
 
