@@ -1,0 +1,161 @@
+"""The five tools end to end against the embedded sandbox over real HTTP, sync and async."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from green_api_block import GreenApiBlock, GreenApiError, RetryPolicy
+from green_api_block.sandbox import Sandbox, SandboxInstance
+
+FAST = RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(rate_limits=False, max_receive_wait=0.3) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def inst(sb: Sandbox) -> SandboxInstance:
+    return sb.create_instance(settings={"outgoingAPIMessageWebhook": "no", "outgoingWebhook": "no"})
+
+
+def _run(mode: str, block: GreenApiBlock, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    if mode == "sync":
+        return block.execute(tool, args)
+
+    async def go() -> dict[str, Any]:
+        return await block.aexecute(tool, args)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_five_tools(mode: str, sb: Sandbox, inst: SandboxInstance) -> None:
+    block = GreenApiBlock(
+        sb.url, id_instance=inst.id_instance, api_token=inst.api_token, retry=FAST, credentials_from_env=False
+    )
+    chat = "79001234567@c.us"
+    assert _run(mode, block, "green_api_get_state_instance", {}) == {"stateInstance": "authorized"}
+    sent_text = _run(
+        mode, block, "green_api_send_message", {"chatId": "+7 900 123-45-67", "message": "Order #42 is ready"}
+    )
+    sent_file = _run(
+        mode,
+        block,
+        "green_api_send_file",
+        {
+            "chatId": chat,
+            "urlFile": "https://example.org/files/invoice-42.pdf",
+            "fileName": "invoice-42.pdf",
+            "caption": "Invoice",
+        },
+    )
+    sent_buttons = _run(
+        mode,
+        block,
+        "green_api_send_buttons",
+        {"chatId": chat, "message": "Confirm?", "buttons": [{"buttonText": "Yes"}, {"buttonText": "No"}]},
+    )
+    for out in (sent_text, sent_file, sent_buttons):
+        assert out["success"] is True and out["idMessage"]
+    recorded = sb.sent_messages(inst)
+    assert [m.id_message for m in recorded] == [
+        sent_text["idMessage"],
+        sent_file["idMessage"],
+        sent_buttons["idMessage"],
+    ]
+    assert [m.method for m in recorded] == ["sendMessage", "sendFileByUrl", "sendInteractiveButtonsReply"]
+
+    sb.inject_button_tap(inst, chat, button_text="No")
+    sb.inject_incoming_text(inst, chat, "and deliver at 5 pm please")
+    out = _run(mode, block, "green_api_get_notifications", {"maxNotifications": 10, "receiveTimeout": 5})
+    bodies = [n["body"] for n in out["notifications"]]
+    assert [b["messageData"]["typeMessage"] for b in bodies] == ["interactiveButtonsResponse", "textMessage"]
+    tap = bodies[0]["messageData"]["interactiveButtonsResponse"]
+    assert (tap["selectedId"], tap["selectedDisplayText"], tap["stanzaId"]) == (
+        "2",
+        "No",
+        sent_buttons["idMessage"],
+    )
+    assert out["receiptId"] == out["notifications"][-1]["receiptId"]
+    assert sb.notifications(inst) == [], "both were deleted after they were handed back"
+    assert _run(mode, block, "green_api_get_notifications", {}) == {"notifications": [], "receiptId": None}
+    block.close()
+
+
+def test_long_poll_returns_as_soon_as_a_message_arrives() -> None:
+    with Sandbox(rate_limits=False) as sb:  # faithful long poll: holds up to receiveTimeout
+        inst = sb.create_instance()
+        with GreenApiBlock(
+            sb.url, id_instance=inst.id_instance, api_token=inst.api_token, credentials_from_env=False
+        ) as block:
+            timer = threading.Timer(0.5, lambda: sb.inject_incoming_text(inst, "79001234567@c.us", "late"))
+            timer.start()
+            started = time.monotonic()
+            out = block.execute("green_api_get_notifications", {"receiveTimeout": 20})
+            elapsed = time.monotonic() - started
+    assert out["notifications"][0]["body"]["messageData"]["textMessageData"]["textMessage"] == "late"
+    assert 0.4 < elapsed < 5
+
+
+def test_sandbox_fault_drop_after_send_is_reported_not_resent(sb: Sandbox, inst: SandboxInstance) -> None:
+    sb.inject_fault("drop_after", method="sendMessage", times=1)
+    for async_transport in ("aiohttp", "httpcore"):
+        block = GreenApiBlock(
+            sb.url,
+            id_instance=inst.id_instance,
+            api_token=inst.api_token,
+            retry=FAST,
+            async_transport=async_transport,
+            credentials_from_env=False,
+        )  # type: ignore[arg-type]
+        before = len(sb.sent_messages(inst))
+        with pytest.raises(GreenApiError) as info:
+            if async_transport == "aiohttp":
+                block.execute("green_api_send_message", {"chatId": "79001234567@c.us", "message": "once"})
+            else:
+                asyncio.run(
+                    block.aexecute(
+                        "green_api_send_message", {"chatId": "79001234567@c.us", "message": "once"}
+                    )
+                )
+        assert info.value.code == "outcome_unknown"
+        assert len(sb.sent_messages(inst)) == before + 1, "recorded once, never re-sent"
+        sb.inject_fault("drop_after", method="sendMessage", times=1)
+        block.close()
+    sb.clear_faults()
+
+
+def test_wrong_token_and_unknown_instance(sb: Sandbox, inst: SandboxInstance) -> None:
+    block = GreenApiBlock(sb.url, credentials_from_env=False)
+    with pytest.raises(GreenApiError) as info:
+        block.execute(
+            "green_api_get_state_instance", {"idInstance": inst.id_instance, "apiTokenInstance": "0" * 50}
+        )
+    assert info.value.code == "unauthorized"
+    with pytest.raises(GreenApiError) as info:
+        block.execute(
+            "green_api_get_state_instance", {"idInstance": "9999999999", "apiTokenInstance": inst.api_token}
+        )
+    assert info.value.code == "forbidden"
+    sb.set_state(inst, "notAuthorized")
+    with pytest.raises(GreenApiError) as info:
+        block.execute(
+            "green_api_send_message",
+            {
+                "idInstance": inst.id_instance,
+                "apiTokenInstance": inst.api_token,
+                "chatId": "79001234567@c.us",
+                "message": "x",
+            },
+        )
+    assert info.value.code == "instance_not_authorized"
+    block.close()
