@@ -18,6 +18,7 @@ from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Tim
 from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
+from .ratelimit import RateLimiter
 from .redact import install_log_filter, register_secret
 from .tools import SPECS, ApiCall, Plan
 from .validation import validate_input
@@ -40,6 +41,10 @@ class GreenApiBlock:
     the console shows for your instance. ``id_instance``/``api_token`` bind credentials (else
     ``GREEN_API_ID_INSTANCE``/``GREEN_API_TOKEN_INSTANCE`` when ``credentials_from_env``), so tool
     inputs may leave them out: that is how a host keeps them away from an LLM.
+
+    ``rate_limits`` spaces calls per instance and method so that bursts do not meet 429:
+    True (default) uses Green API's published limits, a mapping sets requests/s per method,
+    False turns the limiter off.
     """
 
     type = "green_api"
@@ -56,6 +61,7 @@ class GreenApiBlock:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | AsyncTransportName = "aiohttp",
+        rate_limits: Mapping[str, float] | bool = True,
     ) -> None:
         self.hosts = Hosts.resolve(api_url, media_url)
         if credentials_from_env:
@@ -74,6 +80,10 @@ class GreenApiBlock:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self._transport = transport
+        # One limiter for both clients: the server counts an instance's calls, however they are made.
+        self.rate_limiter: RateLimiter | None = (
+            None if rate_limits is False else RateLimiter(None if rate_limits is True else rate_limits)
+        )
         self._async_transport = async_transport
         self._sync: SyncSession | None = None
         self._async: AsyncSession | None = None
@@ -225,6 +235,7 @@ class GreenApiBlock:
     def _sync_session(self) -> SyncSession:
         if self._sync is None:
             self._sync = SyncSession(self.hosts, self.timeouts, self.retry, self._transport)
+            self._sync.limiter = self.rate_limiter
         return self._sync
 
     def _async_session(self) -> AsyncSession:
@@ -232,6 +243,7 @@ class GreenApiBlock:
         if self._async is None or self._async_loop is not loop:
             # A pooled connection belongs to the loop that opened it: a new loop gets a new pool.
             self._async = AsyncSession(self.hosts, self.timeouts, self.retry, self._async_transport)
+            self._async.limiter = self.rate_limiter
             self._async_loop = loop
         return self._async
 

@@ -16,6 +16,7 @@ import httpx
 
 from .config import Hosts, RetryPolicy, Timeouts
 from .errors import ApiTimeoutError, BadResponseError, GreenApiError, OutcomeUnknownError, TransportError
+from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import retry_delay
 from .status import error_for_status
@@ -52,6 +53,9 @@ class Credentials:
 
 
 class _BaseSession:
+    #: Spaces calls per instance and method (REFERENCE.md §9.3); set by the block, None = off.
+    limiter: RateLimiter | None = None
+
     def __init__(self, hosts: Hosts, timeouts: Timeouts, retry: RetryPolicy) -> None:
         self.hosts = hosts
         self.timeouts = timeouts
@@ -168,6 +172,10 @@ class SyncSession(_BaseSession):
         display, content, extensions = self._request_parts(creds, call)
         attempt_no = 0
         while True:
+            if self.limiter is not None:
+                wait = self.limiter.reserve(creds.id_instance, call.api_method)
+                if wait > 0:
+                    time.sleep(wait)
             attempt = Attempt(tracked=self._wire.tracks_wire)
             extensions[ATTEMPT_EXTENSION] = attempt
             try:
@@ -212,6 +220,10 @@ class AsyncSession(_BaseSession):
         display, content, extensions = self._request_parts(creds, call)
         attempt_no = 0
         while True:
+            if self.limiter is not None:
+                wait = self.limiter.reserve(creds.id_instance, call.api_method)
+                if wait > 0:
+                    await asyncio.sleep(wait)
             attempt = Attempt(tracked=self._wire.tracks_wire)
             extensions[ATTEMPT_EXTENSION] = attempt
             try:

@@ -12,6 +12,7 @@ MODES = ("sync", "async-aiohttp", "async-httpcore")
 
 def block_for(mode: str, url: str, **kw: Any) -> GreenApiBlock:
     kw.setdefault("credentials_from_env", False)
+    kw.setdefault("rate_limits", False)  # wire tests count requests; spacing them only slows CI
     if mode == "async-httpcore":
         kw.setdefault("async_transport", "httpcore")
     return GreenApiBlock(url, **kw)
