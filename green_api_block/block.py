@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Generator, Mapping
+from typing import Any, TypeVar
 
 import httpx
 
+from . import operations
 from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Timeouts
 from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
@@ -25,12 +26,7 @@ from .validation import validate_input
 
 __all__ = ["GreenApiBlock"]
 
-
-def _delete_call(receipt_id: int) -> ApiCall:
-    if isinstance(receipt_id, bool) or not isinstance(receipt_id, int) or receipt_id < 0:
-        problem = {"path": "receiptId", "rule": "type", "message": "must be a non-negative integer"}
-        raise InputValidationError(None, [problem])
-    return ApiCall("DELETE", "deleteNotification", path_arg=str(receipt_id))
+T = TypeVar("T")
 
 
 class GreenApiBlock:
@@ -135,39 +131,45 @@ class GreenApiBlock:
         register_secret(token)
         return spec.plan(model), Credentials(model.idInstance, token)
 
-    def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Run a tool and return its output; raises InputValidationError or GreenApiError."""
-        plan, creds = self._prepare(tool_id, args)
+    def _run(self, plan: Generator[ApiCall, Any, T], creds: Credentials, tool: str | None = None) -> T:
         session = self._sync_session()
         try:
             call = next(plan)
             while True:
                 try:
-                    body = session.call(creds, call, tool_id)
+                    body = session.call(creds, call, tool)
                 except GreenApiError as exc:
                     call = plan.throw(exc)
                 else:
                     call = plan.send(body)
         except StopIteration as done:
-            result: dict[str, Any] = done.value
+            result: T = done.value
             return result
 
-    async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Async twin of :meth:`execute`."""
-        plan, creds = self._prepare(tool_id, args)
+    async def _arun(self, plan: Generator[ApiCall, Any, T], creds: Credentials, tool: str | None = None) -> T:
         session = self._async_session()
         try:
             call = next(plan)
             while True:
                 try:
-                    body = await session.call(creds, call, tool_id)
+                    body = await session.call(creds, call, tool)
                 except GreenApiError as exc:
                     call = plan.throw(exc)
                 else:
                     call = plan.send(body)
         except StopIteration as done:
-            result: dict[str, Any] = done.value
+            result: T = done.value
             return result
+
+    def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a tool and return its output; raises InputValidationError or GreenApiError."""
+        plan, creds = self._prepare(tool_id, args)
+        return self._run(plan, creds, tool_id)
+
+    async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Async twin of :meth:`execute`."""
+        plan, creds = self._prepare(tool_id, args)
+        return await self._arun(plan, creds, tool_id)
 
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
         args: dict[str, Any] = {"idInstance": id_instance, "apiTokenInstance": api_token}
@@ -177,23 +179,53 @@ class GreenApiBlock:
         register_secret(token)
         return Credentials(model.idInstance, token)
 
+    # -- beyond the five tools: what their guarantees rely on ---------------------------------
+
     def delete_notification(
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Delete one received notification; False means it was already gone (not an error)."""
-        call = _delete_call(receipt_id)
-        creds = self._credentials(id_instance, api_token)
-        body = self._sync_session().call(creds, call)
-        return bool(isinstance(body, dict) and body.get("result"))
+        plan = operations.delete_notification(receipt_id)
+        return self._run(plan, self._credentials(id_instance, api_token))
 
     async def adelete_notification(
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Async twin of :meth:`delete_notification`."""
-        call = _delete_call(receipt_id)
-        creds = self._credentials(id_instance, api_token)
-        body = await self._async_session().call(creds, call)
-        return bool(isinstance(body, dict) and body.get("result"))
+        plan = operations.delete_notification(receipt_id)
+        return await self._arun(plan, self._credentials(id_instance, api_token))
+
+    def find_sent(
+        self,
+        chat_id: str,
+        *,
+        message: str | None = None,
+        id_message: str | None = None,
+        minutes: int = 60,
+        id_instance: str | int | None = None,
+        api_token: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Did a message reach Green API? Looks it up in ``lastOutgoingMessages``.
+
+        The check to make after an ``outcome_unknown`` error, before sending again. Green API
+        allows this call once a second per instance; the block's rate limiter spaces it.
+        """
+        plan = operations.find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
+        return self._run(plan, self._credentials(id_instance, api_token))
+
+    async def afind_sent(
+        self,
+        chat_id: str,
+        *,
+        message: str | None = None,
+        id_message: str | None = None,
+        minutes: int = 60,
+        id_instance: str | int | None = None,
+        api_token: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Async twin of :meth:`find_sent`."""
+        plan = operations.find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
+        return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return an envelope instead of raising: what hosts and agents pass on.

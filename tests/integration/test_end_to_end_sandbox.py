@@ -159,3 +159,26 @@ def test_wrong_token_and_unknown_instance(sb: Sandbox, inst: SandboxInstance) ->
         )
     assert info.value.code == "instance_not_authorized"
     block.close()
+
+
+def test_find_sent_after_outcome_unknown(sb: Sandbox, inst: SandboxInstance) -> None:
+    block = GreenApiBlock(
+        sb.url, id_instance=inst.id_instance, api_token=inst.api_token, retry=FAST, credentials_from_env=False
+    )
+    sb.inject_fault("drop_after", method="sendMessage", times=1)
+    with pytest.raises(GreenApiError) as info:
+        block.execute(
+            "green_api_send_message", {"chatId": "79001234567@c.us", "message": "Your code is 4242"}
+        )
+    assert info.value.outcome_unknown
+    found = block.find_sent("79001234567@c.us", message="Your code is 4242", minutes=5)
+    assert found is not None and found["idMessage"] == sb.sent_messages(inst)[-1].id_message
+    assert block.find_sent("79001234567@c.us", message="never sent", minutes=5) is None
+    assert asyncio.run(block.afind_sent("79001234567@c.us", id_message=found["idMessage"])) is not None
+    n = sb.inject_incoming_text(inst, "79001234567@c.us", "hi")
+    got = block.execute("green_api_get_notifications", {"deleteAfterReceive": False})
+    receipt = got["receiptId"]
+    assert block.delete_notification(receipt) is True
+    assert block.delete_notification(receipt) is False
+    assert n is not None
+    block.close()
