@@ -1,0 +1,173 @@
+"""Fault injection: make the next N (or a random share of) Green API requests misbehave.
+
+A fault matches on the instance and/or method (either may be omitted to match all) and is used
+up after ``times`` hits; ``probability`` turns it into a seeded random fault for reliability
+runs. Kinds:
+
+=================  ==============================================================================
+``delay``          wait ``delay`` seconds, then answer normally
+``status``         answer ``status`` (default 500) with ``body`` or a typical body for that status,
+                   and a ``Retry-After`` header if ``retry_after`` is set
+``drop_before``    close the connection before reading the request body: nothing happened
+``drop_after``     read the request, process it (a send is recorded), then close the connection
+                   without answering: "it was sent, then the connection died"
+``malformed_json`` answer ``application/json`` that does not parse (the real answer cut short)
+``text``           answer a non-JSON text body (an HTML error page by default)
+=================  ==============================================================================
+
+``delay`` can be combined with every kind. ``process=True`` runs the request for real before
+the faulty answer replaces the real one (default only for ``drop_after``), which is how "the
+message went out but the client saw 502" is produced.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, cast
+
+__all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "FaultKind"]
+
+FaultKind = Literal["delay", "status", "drop_before", "drop_after", "malformed_json", "text"]
+FAULT_KINDS: Final[tuple[str, ...]] = (
+    "delay",
+    "status",
+    "drop_before",
+    "drop_after",
+    "malformed_json",
+    "text",
+)
+
+
+@dataclass(slots=True)
+class Fault:
+    """One rule. ``remaining`` is None for a rule without a hit limit; ``hits`` counts firings."""
+
+    id: int
+    kind: FaultKind
+    instance: str | None = None
+    method: str | None = None
+    remaining: int | None = 1
+    probability: float | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    body: str | None = None
+    process: bool = False
+    hits: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def matches(self, id_instance: str | None, method: str | None) -> bool:
+        if self.instance is not None and self.instance != id_instance:
+            return False
+        return self.method is None or (method is not None and self.method.lower() == method.lower())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "instance": self.instance,
+            "method": self.method,
+            "remaining": self.remaining,
+            "probability": self.probability,
+            "status": self.status,
+            "retryAfter": self.retry_after,
+            "delay": self.delay,
+            "process": self.process,
+            "hits": self.hits,
+        }
+
+
+class FaultInjector:
+    """Thread-safe list of fault rules; the first rule that matches and fires wins."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_id = 1
+
+    def add(
+        self,
+        kind: FaultKind | str,
+        *,
+        instance: str | None = None,
+        method: str | None = None,
+        times: int | None = None,
+        forever: bool = False,
+        probability: float | None = None,
+        seed: int | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+        body: str | None = None,
+        process: bool | None = None,
+    ) -> Fault:
+        """Add a rule; see the module docstring. Returns the live rule (``hits``, ``remaining``).
+
+        ``times`` defaults to 1, or to unlimited when ``probability`` is given; ``forever=True``
+        removes the limit explicitly.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        if probability is not None and not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        if status is not None and not 100 <= status <= 599:
+            raise ValueError("status must be an HTTP status code")
+        remaining: int | None
+        if forever:
+            remaining = None
+        elif times is not None:
+            remaining = times
+        else:
+            remaining = None if probability is not None else 1
+        with self._lock:
+            fault = Fault(
+                id=self._next_id,
+                kind=cast(FaultKind, kind),
+                instance=str(instance) if instance is not None else None,
+                method=method,
+                remaining=remaining,
+                probability=probability,
+                status=status,
+                retry_after=retry_after,
+                delay=float(delay),
+                body=body,
+                process=(kind == "drop_after") if process is None else process,
+                _rng=random.Random(seed),
+            )
+            self._next_id += 1
+            self._faults.append(fault)
+            return fault
+
+    def take(self, id_instance: str | None, method: str | None) -> Fault | None:
+        """The fault to apply to this request, if any; uses up one of its hits."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining == 0 or not fault.matches(id_instance, method):
+                    continue
+                if fault.probability is not None and fault._rng.random() >= fault.probability:
+                    continue
+                fault.hits += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [f for f in self._faults if f.id != fault_id]
+            return len(self._faults) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def list(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
