@@ -36,7 +36,9 @@ _SAFETY = 1.05  # slots 5 % wider than 1/rate: clock jitter never squeezes rate+
 
 
 class RateLimiter:
-    def __init__(self, rates: Mapping[str, float] | None = None, *, default_rate: float | None = None) -> None:
+    def __init__(
+        self, rates: Mapping[str, float] | None = None, *, default_rate: float | None = None
+    ) -> None:
         self.rates = dict(DEFAULT_RATES if rates is None else rates)
         self.default_rate = default_rate
         self._next: dict[tuple[str, str], float] = {}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -12,7 +13,7 @@ def test_slots_are_spaced_per_instance_and_method() -> None:
     limiter = RateLimiter({"sendMessage": 50, "getStateInstance": 1})
     waits = [limiter.reserve("1", "sendMessage") for _ in range(5)]
     assert waits[0] == 0.0
-    for before, after in zip(waits, waits[1:], strict=False):
+    for before, after in itertools.pairwise(waits):
         assert after - before == pytest.approx(1.05 / 50, abs=2e-3)
     assert limiter.reserve("2", "sendMessage") == 0.0, "other instances have their own slots"
     assert limiter.reserve("1", "getStateInstance") == 0.0, "other methods too"
