@@ -28,9 +28,13 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .output import EXIT_CODES_HELP, HelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="green-api-block",
         description="Green API (WhatsApp) block: run its tools, a local sandbox, an MCP server.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=HelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
