@@ -37,6 +37,15 @@ def _normalize_chat_id(value: str) -> str:
     return f"{digits}@c.us" if _DIGITS.fullmatch(digits) else value
 
 
+def _drop_nulls(value: Any) -> Any:
+    # Hosts and LLMs (OpenAI strict mode) send null for "not set", nested in buttons too.
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict[str, Any]:
     """Apply the coercions a user would expect; anything else is left for validation to judge.
 
@@ -52,8 +61,7 @@ def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict
         if data.get(key) in (None, "") and bound.get(key):
             data[key] = bound[key]
     props = tool.input_schema["properties"]
-    for key in [k for k, v in data.items() if v is None]:
-        del data[key]
+    data = dict(_drop_nulls(data))
     id_instance = data.get("idInstance")
     if isinstance(id_instance, int) and not isinstance(id_instance, bool) and id_instance >= 0:
         data["idInstance"] = str(id_instance)

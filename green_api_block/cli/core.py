@@ -22,7 +22,7 @@ from .settings import Settings, load_settings, make_block
 
 __all__ = ["parse_params", "register", "resolve_tool", "settings_for"]
 
-EXPORT_FORMATS = ("openai", "anthropic", "mcp", "json-schema")
+EXPORT_FORMATS = ("openai", "openai-responses", "anthropic", "mcp", "json-schema")
 _STATE_MEANING = {
     "authorized": ("green", "linked to WhatsApp: it can send and receive"),
     "notAuthorized": ("red", "no WhatsApp account linked: scan the QR code in the console"),

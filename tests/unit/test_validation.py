@@ -219,3 +219,25 @@ def test_integral_float_is_an_integer(block: GreenApiBlock) -> None:
 def test_nan_and_inf_are_refused(block: GreenApiBlock, value: float) -> None:
     errors = _errors(block, "green_api_get_notifications", {**CREDS, "receiveTimeout": value})
     assert errors[0]["path"] == "receiveTimeout"
+
+
+def test_nested_nulls_are_dropped_like_top_level_ones(block: GreenApiBlock) -> None:
+    # What an OpenAI strict-mode call sends for buttons whose optional fields are "not set".
+    button = {
+        "buttonText": "Yes",
+        "buttonId": None,
+        "type": None,
+        "copyCode": None,
+        "phoneNumber": None,
+        "url": None,
+    }
+    args = {
+        **CREDS,
+        "chatId": "79001234567@c.us",
+        "message": "m",
+        "header": None,
+        "footer": None,
+        "buttons": [button],
+    }
+    out = block.validate("green_api_send_buttons", args)
+    assert out["buttons"] == [{"buttonText": "Yes"}]
