@@ -37,12 +37,16 @@ def _normalize_chat_id(value: str) -> str:
     return f"{digits}@c.us" if _DIGITS.fullmatch(digits) else value
 
 
-def _drop_nulls(value: Any) -> Any:
-    # Hosts and LLMs (OpenAI strict mode) send null for "not set", nested in buttons too.
+def _drop_nulls(value: Any, depth: int = 3) -> Any:
+    # Hosts and LLMs (OpenAI strict mode) send null for "not set", nested in buttons too. The
+    # contracts nest three levels deep at most; deeper input is left as is for validation to
+    # refuse (and a hostile, deeply nested input cannot exhaust the stack here).
+    if depth == 0:
+        return value
     if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+        return {k: _drop_nulls(v, depth - 1) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
+        return [_drop_nulls(v, depth - 1) for v in value]
     return value
 
 
