@@ -142,8 +142,10 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     instance: Any = error.instance
     custom = schema.get("x-errorMessage")
     if rule == "required":
+        # One error per missing name; which one this is, jsonschema says only in its message.
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
-        return error_path([*path, missing[0] if missing else "?"]), "is required"
+        name = next((n for n in missing if repr(n) in error.message), missing[0] if missing else "?")
+        return error_path([*path, name]), "is required"
     if rule == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         extra = sorted(k for k in instance if k not in schema.get("properties", {}))
