@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import threading
 from collections.abc import Generator, Mapping
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
 from .ratelimit import RateLimiter
 from .redact import install_log_filter, register_secret
 from .tools import SPECS, ApiCall, Plan
+from .tools.base import CallerGone
 from .validation import validate_input
 
 __all__ = ["GreenApiBlock"]
@@ -85,6 +87,10 @@ class GreenApiBlock:
         self._async: AsyncSession | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._definitions = load_tools()
+        # Notifications a get_notifications call had received (and maybe deleted) when its caller
+        # stopped waiting; the next call for the instance hands them over first.
+        self._held: dict[str, list[dict[str, Any]]] = {}
+        self._held_lock = threading.Lock()
         install_log_filter()
 
     def __repr__(self) -> str:
@@ -123,13 +129,42 @@ class GreenApiBlock:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def _prepare(self, tool_id: str, args: Mapping[str, Any]) -> tuple[Plan, Credentials]:
+    def _prepare(self, tool_id: str, args: Mapping[str, Any]) -> tuple[Plan, Credentials, Any]:
         definition = self._definition(tool_id)
         spec = SPECS[tool_id]
         model = validate_input(definition, spec.model, args, self._bound)
         token = model.apiTokenInstance.get_secret_value()
         register_secret(token)
-        return spec.plan(model), Credentials(model.idInstance, token)
+        return spec.plan(model), Credentials(model.idInstance, token), model
+
+    def _salvage(self, plan: Generator[ApiCall, Any, Any], creds: Credentials) -> None:
+        """The caller stopped waiting mid-plan: keep what the plan cannot undo for the next call."""
+        try:
+            plan.throw(CallerGone())
+        except StopIteration as done:
+            out = done.value
+            held = out.get("notifications") if isinstance(out, dict) else None
+            if held:
+                with self._held_lock:
+                    self._held.setdefault(creds.id_instance, []).extend(held)
+        except Exception:  # CallerGone itself: the plan had nothing to keep
+            pass
+        finally:
+            plan.close()
+
+    def _take_held(self, tool_id: str, plan: Plan, creds: Credentials, model: Any) -> dict[str, Any] | None:
+        """What a cut-short get_notifications call left for this instance, as this call's output."""
+        if tool_id != "green_api_get_notifications" or not self._held:
+            return None
+        with self._held_lock:
+            held = self._held.pop(creds.id_instance, [])
+            items, rest = held[: model.maxNotifications], held[model.maxNotifications :]
+            if rest:
+                self._held[creds.id_instance] = rest
+        if not items:
+            return None
+        plan.close()
+        return {"notifications": items, "receiptId": items[-1]["receiptId"]}
 
     def _run(self, plan: Generator[ApiCall, Any, T], creds: Credentials, tool: str | None = None) -> T:
         session = self._sync_session()
@@ -140,6 +175,9 @@ class GreenApiBlock:
                     body = session.call(creds, call, tool)
                 except GreenApiError as exc:
                     call = plan.throw(exc)
+                except BaseException:
+                    self._salvage(plan, creds)
+                    raise
                 else:
                     call = plan.send(body)
         except StopIteration as done:
@@ -155,6 +193,9 @@ class GreenApiBlock:
                     body = await session.call(creds, call, tool)
                 except GreenApiError as exc:
                     call = plan.throw(exc)
+                except BaseException:  # cancelled (a host's deadline), interrupted
+                    self._salvage(plan, creds)
+                    raise
                 else:
                     call = plan.send(body)
         except StopIteration as done:
@@ -163,12 +204,18 @@ class GreenApiBlock:
 
     def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return its output; raises InputValidationError or GreenApiError."""
-        plan, creds = self._prepare(tool_id, args)
+        plan, creds, model = self._prepare(tool_id, args)
+        held = self._take_held(tool_id, plan, creds, model)
+        if held is not None:
+            return held
         return self._run(plan, creds, tool_id)
 
     async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Async twin of :meth:`execute`."""
-        plan, creds = self._prepare(tool_id, args)
+        plan, creds, model = self._prepare(tool_id, args)
+        held = self._take_held(tool_id, plan, creds, model)
+        if held is not None:
+            return held
         return await self._arun(plan, creds, tool_id)
 
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
@@ -286,10 +333,14 @@ class GreenApiBlock:
 
     async def aclose(self) -> None:
         self.close()
-        if self._async is not None:
-            await self._async.aclose()
-            self._async = None
-            self._async_loop = None
+        session, loop = self._async, self._async_loop
+        self._async = None
+        self._async_loop = None
+        # A pool opened on another event loop (asyncio.run per call) cannot be closed from this
+        # one: its connections belong to that loop ("Event loop is closed"). It is dropped, and
+        # its sockets are closed with it.
+        if session is not None and loop is asyncio.get_running_loop():
+            await session.aclose()
 
     def __enter__(self) -> GreenApiBlock:
         return self

@@ -65,7 +65,7 @@ def body_excerpt(text: str) -> str:
     detail = text.strip()
     try:
         data: Any = json.loads(detail)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         for key in ("message", "error", "description", "reason"):
@@ -81,7 +81,7 @@ def body_excerpt(text: str) -> str:
 def _quota_detail(text: str) -> str:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if not isinstance(data, dict):
         return ""

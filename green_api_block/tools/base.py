@@ -15,7 +15,13 @@ from typing import Any, Literal
 from ..errors import BadResponseError
 from ..models import ToolInput
 
-__all__ = ["ApiCall", "Plan", "PlanFactory", "ToolSpec", "require_id_message"]
+__all__ = ["ApiCall", "CallerGone", "Plan", "PlanFactory", "ToolSpec", "require_id_message"]
+
+
+class CallerGone(Exception):
+    """Thrown into a plan whose caller stopped waiting (a cancelled task, an interrupt) while a
+    call was in flight. A plan holding effects it cannot undo (deleted notifications) returns
+    them instead of dropping them; any other plan lets it propagate."""
 
 
 @dataclass(frozen=True, slots=True)

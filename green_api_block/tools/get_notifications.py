@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import BadResponseError, GreenApiError
 from ..models import GetNotificationsInput
-from .base import ApiCall, Plan, ToolSpec
+from .base import ApiCall, CallerGone, Plan, ToolSpec
 
 __all__ = ["FOLLOW_UP_WAIT", "SPEC", "plan"]
 
@@ -41,37 +41,42 @@ def _parse(call: ApiCall, body: Any) -> tuple[int, dict[str, Any]]:
 def plan(args: GetNotificationsInput) -> Plan:
     items: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for index in range(args.maxNotifications):
-        call = _receive(args.receiveTimeout if index == 0 else FOLLOW_UP_WAIT)
-        try:
-            body = yield call
-            if body is None:
+    try:
+        for index in range(args.maxNotifications):
+            call = _receive(args.receiveTimeout if index == 0 else FOLLOW_UP_WAIT)
+            try:
+                body = yield call
+                if body is None:
+                    break
+                receipt, payload = _parse(call, body)
+            except GreenApiError as exc:
+                if not items:
+                    raise
+                logger.warning(
+                    "receiveNotification failed after %d notification(s); returning those: %s",
+                    len(items),
+                    exc.code,
+                )
                 break
-            receipt, payload = _parse(call, body)
-        except GreenApiError as exc:
-            if not items:
-                raise
-            logger.warning(
-                "receiveNotification failed after %d notification(s); returning those: %s",
-                len(items),
-                exc.code,
-            )
-            break
-        if receipt in seen:  # the head came back: its delete did not take, so the queue cannot advance
-            break
-        seen.add(receipt)
-        items.append({"receiptId": receipt, "body": payload})
-        if not args.deleteAfterReceive:
-            break  # the head is returned until deleted: a peek can only ever see one
-        try:
-            yield ApiCall("DELETE", "deleteNotification", path_arg=str(receipt))
-        except GreenApiError as exc:
-            logger.warning(
-                "deleteNotification failed (receiptId %d stays queued and will be received again): %s",
-                receipt,
-                exc.code,
-            )
-            break
+            if receipt in seen:
+                break  # the head came back: its delete did not take, so the queue cannot advance
+            seen.add(receipt)
+            items.append({"receiptId": receipt, "body": payload})
+            if not args.deleteAfterReceive:
+                break  # the head is returned until deleted: a peek can only ever see one
+            try:
+                yield ApiCall("DELETE", "deleteNotification", path_arg=str(receipt))
+            except GreenApiError as exc:
+                logger.warning(
+                    "deleteNotification failed (receiptId %d stays queued and will be received again): %s",
+                    receipt,
+                    exc.code,
+                )
+                break
+    except CallerGone:
+        # The caller is gone mid-drain: what was received (and maybe deleted) goes back to the
+        # block, which hands it to the next call instead of losing it.
+        pass
     return {"notifications": items, "receiptId": items[-1]["receiptId"] if items else None}
 
 
