@@ -6,29 +6,55 @@ the session sends them -> the plan maps the answers to the tool's output.
 
 from __future__ import annotations
 
-import asyncio
 import copy
+import functools
 import os
 import threading
 from collections.abc import Generator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from . import operations
 from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Timeouts
 from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
 from .ratelimit import RateLimiter
 from .redact import install_log_filter, register_secret
-from .tools import SPECS, ApiCall, Plan
-from .tools.base import CallerGone
-from .validation import validate_input
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .tools import ApiCall, Plan
 
 __all__ = ["GreenApiBlock"]
 
 T = TypeVar("T")
+
+
+class _Runtime:
+    """What running a tool needs, imported on first use rather than with the package.
+
+    The tool plans import the pydantic models and validation imports jsonschema: together about
+    200 ms, which kept ``import green_api_block`` above twice ``import httpx`` (see bench/).
+    """
+
+    def __init__(self) -> None:
+        from .operations import delete_notification, find_sent
+        from .tools import SPECS
+        from .tools.base import CallerGone
+        from .validation import validate_input
+
+        self.delete_notification = delete_notification
+        self.find_sent = find_sent
+        self.specs = SPECS
+        self.caller_gone = CallerGone
+        self.validate_input = validate_input
+
+
+@functools.cache
+def _rt() -> _Runtime:
+    return _Runtime()
 
 
 class GreenApiBlock:
@@ -131,8 +157,9 @@ class GreenApiBlock:
 
     def _prepare(self, tool_id: str, args: Mapping[str, Any]) -> tuple[Plan, Credentials, Any]:
         definition = self._definition(tool_id)
-        spec = SPECS[tool_id]
-        model = validate_input(definition, spec.model, args, self._bound)
+        rt = _rt()
+        spec = rt.specs[tool_id]
+        model = rt.validate_input(definition, spec.model, args, self._bound)
         token = model.apiTokenInstance.get_secret_value()
         register_secret(token)
         return spec.plan(model), Credentials(model.idInstance, token), model
@@ -140,7 +167,7 @@ class GreenApiBlock:
     def _salvage(self, plan: Generator[ApiCall, Any, Any], creds: Credentials) -> None:
         """The caller stopped waiting mid-plan: keep what the plan cannot undo for the next call."""
         try:
-            plan.throw(CallerGone())
+            plan.throw(_rt().caller_gone())
         except StopIteration as done:
             out = done.value
             held = out.get("notifications") if isinstance(out, dict) else None
@@ -221,7 +248,8 @@ class GreenApiBlock:
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
         args: dict[str, Any] = {"idInstance": id_instance, "apiTokenInstance": api_token}
         definition = self._definition("green_api_get_state_instance")
-        model = validate_input(definition, SPECS[definition.id].model, args, self._bound)
+        rt = _rt()
+        model = rt.validate_input(definition, rt.specs[definition.id].model, args, self._bound)
         token = model.apiTokenInstance.get_secret_value()
         register_secret(token)
         return Credentials(model.idInstance, token)
@@ -232,14 +260,14 @@ class GreenApiBlock:
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Delete one received notification; False means it was already gone (not an error)."""
-        plan = operations.delete_notification(receipt_id)
+        plan = _rt().delete_notification(receipt_id)
         return self._run(plan, self._credentials(id_instance, api_token))
 
     async def adelete_notification(
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Async twin of :meth:`delete_notification`."""
-        plan = operations.delete_notification(receipt_id)
+        plan = _rt().delete_notification(receipt_id)
         return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def find_sent(
@@ -257,7 +285,7 @@ class GreenApiBlock:
         The check to make after an ``outcome_unknown`` error, before sending again. Green API
         allows this call once a second per instance; the block's rate limiter spaces it.
         """
-        plan = operations.find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
+        plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
         return self._run(plan, self._credentials(id_instance, api_token))
 
     async def afind_sent(
@@ -271,7 +299,7 @@ class GreenApiBlock:
         api_token: str | None = None,
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`find_sent`."""
-        plan = operations.find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
+        plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
         return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -304,7 +332,8 @@ class GreenApiBlock:
     def validate(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and normalise input without calling Green API; the token comes back masked."""
         definition = self._definition(tool_id)
-        model = validate_input(definition, SPECS[tool_id].model, args, self._bound)
+        rt = _rt()
+        model = rt.validate_input(definition, rt.specs[tool_id].model, args, self._bound)
         data = model.model_dump(exclude_none=True)
         data["apiTokenInstance"] = "***"
         return data
@@ -318,6 +347,8 @@ class GreenApiBlock:
         return self._sync
 
     def _async_session(self) -> AsyncSession:
+        import asyncio  # imported already by whatever runs the loop; not by the package
+
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
             # A pooled connection belongs to the loop that opened it: a new loop gets a new pool.
@@ -332,6 +363,8 @@ class GreenApiBlock:
             self._sync = None
 
     async def aclose(self) -> None:
+        import asyncio
+
         self.close()
         session, loop = self._async, self._async_loop
         self._async = None

@@ -1,16 +1,16 @@
-"""The block's HTTP clients: one pooled httpx client each for sync and async calls, the retry loop,
-and the mapping of every transport failure and error status to the block's errors.
+"""The block's HTTP sessions: one pooled wire each for sync and async calls, the retry loop, and
+the mapping of every transport failure and error status to the block's errors.
 
 Shared logic lives in :class:`_BaseSession`; the two subclasses differ only in I/O and sleeping.
+The wires (``transport.py``) carry the bytes: an httpx transport driven directly, or aiohttp.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -20,23 +20,44 @@ from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import retry_delay
 from .status import error_for_status
-from .tools.base import ApiCall
 from .transport import (
-    ATTEMPT_EXTENSION,
-    AsyncWireTransport,
+    AiohttpWire,
+    AsyncHttpxWire,
+    AsyncWire,
     Attempt,
-    SyncWireTransport,
-    make_aiohttp_transport,
+    SyncHttpxWire,
+    TimeoutSpec,
+    WireResponse,
 )
-from .urls import TOKEN_EXTENSION, build_urls
+from .urls import Target, build_target
+
+if TYPE_CHECKING:
+    from .tools.base import ApiCall
 
 __all__ = ["AsyncSession", "Credentials", "SyncSession"]
 
 logger = logging.getLogger(__name__)
 
 AsyncTransportName = Literal["aiohttp", "httpcore"]
-_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+#: Sent with every request; the same headers an ``httpx.Client(headers=...)`` would have sent.
+_HEADERS = {
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "Content-Type": "application/json",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
 _LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=128, keepalive_expiry=30.0)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: Targets kept per session (per instance, method and query); calls with a path argument
+#: (deleteNotification/{receiptId}) are never the same twice and are not kept.
+_TARGET_CACHE_SIZE = 256
+
+
+async def _async_sleep(seconds: float) -> None:
+    import asyncio  # not at module level: asyncio costs ~45 ms to import and httpx does not need it
+
+    await asyncio.sleep(seconds)
 
 
 class Credentials:
@@ -60,36 +81,48 @@ class _BaseSession:
         self.hosts = hosts
         self.timeouts = timeouts
         self.retry = retry
-        self._timeout = httpx.Timeout(
+        self._timeout: TimeoutSpec = httpx.Timeout(
             connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
-        )
+        ).as_dict()
+        self._long_poll_timeouts: dict[float, TimeoutSpec] = {}
+        self._targets: dict[tuple[Any, ...], Target] = {}
 
-    def _timeout_for(self, call: ApiCall) -> httpx.Timeout:
+    def _timeout_for(self, call: ApiCall) -> TimeoutSpec:
+        """httpx's ``timeout`` extension for the call: connect, read, write and pool seconds."""
         if call.long_poll is None:
             return self._timeout
         # The server holds a long poll for up to long_poll seconds before it answers.
-        return httpx.Timeout(
-            connect=self.timeouts.connect,
-            read=call.long_poll + self.timeouts.long_poll_margin,
-            write=self.timeouts.write,
-            pool=self.timeouts.pool,
-        )
+        timeout = self._long_poll_timeouts.get(call.long_poll)
+        if timeout is None:
+            timeout = self._long_poll_timeouts[call.long_poll] = {
+                **self._timeout,
+                "read": call.long_poll + self.timeouts.long_poll_margin,
+            }
+        return timeout
 
-    def _request_parts(self, creds: Credentials, call: ApiCall) -> tuple[str, bytes | None, dict[str, Any]]:
+    def _target(self, creds: Credentials, call: ApiCall) -> Target:
         base = self.hosts.api_url if call.host == "api" else self.hosts.media_url
-        display, real = build_urls(
-            base, creds.id_instance, call.api_method, creds.token, call.path_arg, call.query
-        )
-        content = None
-        if call.json is not None:
-            content = json.dumps(
-                call.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode()
-        extensions = {TOKEN_EXTENSION: real, "timeout": self._timeout_for(call).as_dict()}
-        return display, content, extensions
+        if call.path_arg is not None:
+            return build_target(
+                base, creds.id_instance, call.api_method, creds.token, call.path_arg, call.query
+            )
+        query = tuple(call.query.items()) if call.query else None
+        key = (base, creds.id_instance, creds.token, call.api_method, query)
+        target = self._targets.get(key)
+        if target is None:
+            if len(self._targets) >= _TARGET_CACHE_SIZE:
+                self._targets.clear()
+            target = self._targets[key] = build_target(
+                base, creds.id_instance, call.api_method, creds.token, None, call.query
+            )
+        return target
+
+    def _request_parts(self, creds: Credentials, call: ApiCall) -> tuple[Target, bytes | None, TimeoutSpec]:
+        content = None if call.json is None else _JSON.encode(call.json).encode()
+        return self._target(creds, call), content, self._timeout_for(call)
 
     def _transport_error(
-        self, call: ApiCall, display: str, exc: httpx.TransportError, attempt: Attempt, tool: str | None
+        self, call: ApiCall, display: str, exc: httpx.RequestError, attempt: Attempt, tool: str | None
     ) -> TransportError:
         kind = type(exc).__name__
         detail = redact(str(exc))[:200]
@@ -116,31 +149,42 @@ class _BaseSession:
             details={"transport_error": kind},
         )
 
-    def _read(self, call: ApiCall, display: str, response: httpx.Response, tool: str | None) -> Any:
+    def _read(self, call: ApiCall, target: Target, response: WireResponse, tool: str | None) -> Any:
         status = response.status_code
+        if logger.isEnabledFor(logging.DEBUG):
+            # httpx.Client's line (at DEBUG here), with the masked URL.
+            http_version, reason = response.describe()
+            logger.debug(
+                'HTTP Request: %s %s "%s %d %s"',
+                call.http_method,
+                target.display,
+                http_version,
+                status,
+                reason,
+            )
         if status != 200:
             raise error_for_status(
                 status,
                 response.text,
                 api_method=call.api_method,
-                display_url=display,
+                display_url=target.display,
                 is_send=call.is_send,
                 retry_after_header=response.headers.get("retry-after"),
                 tool=tool,
             )
         content = response.content
-        if not content.strip():
+        if not content or content.isspace():
             return None  # some proxies turn Green API's literal `null` into an empty body
         try:
             return json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: valid JSON nested too deep to parse
             pass  # the decode error keeps the whole body (.doc): do not chain it
         raise BadResponseError(
             f"Green API {call.api_method} answered 200 with a body that is not JSON"
             + ("; the message may have been sent: check lastOutgoingMessages" if call.is_send else ""),
             tool=tool,
             api_method=call.api_method,
-            url=display,
+            url=target.display,
             status_code=status,
             outcome_unknown=call.is_send,
             retryable=not call.is_send,
@@ -164,12 +208,10 @@ class SyncSession(_BaseSession):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(hosts, timeouts, retry)
-        inner = transport or httpx.HTTPTransport(limits=_LIMITS)
-        self._wire = SyncWireTransport(inner)
-        self._client = httpx.Client(transport=self._wire, headers=_JSON_HEADERS, timeout=self._timeout)
+        self._wire = SyncHttpxWire(transport or httpx.HTTPTransport(limits=_LIMITS), _HEADERS)
 
     def call(self, creds: Credentials, call: ApiCall, tool: str | None = None) -> Any:
-        display, content, extensions = self._request_parts(creds, call)
+        target, content, timeout = self._request_parts(creds, call)
         attempt_no = 0
         while True:
             if self.limiter is not None:
@@ -177,15 +219,11 @@ class SyncSession(_BaseSession):
                 if wait > 0:
                     time.sleep(wait)
             attempt = Attempt(tracked=self._wire.tracks_wire)
-            extensions[ATTEMPT_EXTENSION] = attempt
             try:
-                request = self._client.build_request(
-                    call.http_method, display, content=content, extensions=extensions
-                )
-                response = self._client.send(request)
-                return self._read(call, display, response, tool)
-            except httpx.TransportError as exc:
-                error: GreenApiError = self._transport_error(call, display, exc, attempt, tool)
+                response = self._wire.send(call.http_method, target, content, timeout, attempt)
+                return self._read(call, target, response, tool)
+            except httpx.RequestError as exc:
+                error: GreenApiError = self._transport_error(call, target.display, exc, attempt, tool)
             except GreenApiError as exc:
                 error = exc
             delay = self._next_delay(call, error, attempt_no)
@@ -195,7 +233,7 @@ class SyncSession(_BaseSession):
             attempt_no += 1
 
     def close(self) -> None:
-        self._client.close()
+        self._wire.close()
 
 
 class AsyncSession(_BaseSession):
@@ -208,39 +246,33 @@ class AsyncSession(_BaseSession):
     ) -> None:
         super().__init__(hosts, timeouts, retry)
         if transport == "aiohttp":
-            inner: httpx.AsyncBaseTransport = make_aiohttp_transport(_LIMITS)
+            self._wire: AsyncWire = AiohttpWire(_LIMITS, _HEADERS)
         elif transport == "httpcore":
-            inner = httpx.AsyncHTTPTransport(limits=_LIMITS)
+            self._wire = AsyncHttpxWire(httpx.AsyncHTTPTransport(limits=_LIMITS), _HEADERS)
         else:
-            inner = transport
-        self._wire = AsyncWireTransport(inner)
-        self._client = httpx.AsyncClient(transport=self._wire, headers=_JSON_HEADERS, timeout=self._timeout)
+            self._wire = AsyncHttpxWire(transport, _HEADERS)
 
     async def call(self, creds: Credentials, call: ApiCall, tool: str | None = None) -> Any:
-        display, content, extensions = self._request_parts(creds, call)
+        target, content, timeout = self._request_parts(creds, call)
         attempt_no = 0
         while True:
             if self.limiter is not None:
                 wait = self.limiter.reserve(creds.id_instance, call.api_method)
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    await _async_sleep(wait)
             attempt = Attempt(tracked=self._wire.tracks_wire)
-            extensions[ATTEMPT_EXTENSION] = attempt
             try:
-                request = self._client.build_request(
-                    call.http_method, display, content=content, extensions=extensions
-                )
-                response = await self._client.send(request)
-                return self._read(call, display, response, tool)
-            except httpx.TransportError as exc:
-                error: GreenApiError = self._transport_error(call, display, exc, attempt, tool)
+                response = await self._wire.send(call.http_method, target, content, timeout, attempt)
+                return self._read(call, target, response, tool)
+            except httpx.RequestError as exc:
+                error: GreenApiError = self._transport_error(call, target.display, exc, attempt, tool)
             except GreenApiError as exc:
                 error = exc
             delay = self._next_delay(call, error, attempt_no)
             if delay is None:
                 raise error
-            await asyncio.sleep(delay)
+            await _async_sleep(delay)
             attempt_no += 1
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._wire.aclose()

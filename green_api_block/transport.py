@@ -1,41 +1,59 @@
-"""The transports under the block's httpx clients, and what they tell about the wire.
+"""The wires under the block's sessions, and what they tell about each attempt.
 
-Two jobs, both done just above the transport that carries the bytes:
+A *wire* sends one request and hands back the whole answer as a :class:`WireResponse` (status,
+headers, body). Three jobs are done here and nowhere else:
 
-1. The token joins the URL only here. httpx's own request (what its log line, its ``repr`` and
-   any instrumentation see) keeps the masked URL; the request handed down carries the real one.
+1. The token joins the URL only here. The sessions, the errors and the log lines hold a
+   :class:`~green_api_block.urls.Target`, whose ``display`` URL has the token masked; a wire reads
+   the real URL from it only to build the one request object handed to the network library.
 2. Each attempt records whether its request may have reached the server. A send is retried only
    if it provably did not, and that is decided from what the connection layer reported, never
    from the exception's class: over aiohttp a POST that the server read and then dropped
    surfaces as ``httpx.ConnectTimeout``.
 
-   - httpcore (the default sync transport, and the optional async one): the ``trace`` extension
-     reports ``*.send_request_headers.started`` before the first request byte is written.
-   - aiohttp: a ``TraceConfig`` reports that a connection was created or reused for the request,
-     which happens before any byte is written; a context variable ties it to the attempt.
+   - httpcore (``httpx.HTTPTransport``, the default sync transport, and the optional async one):
+     the ``trace`` extension reports ``*.send_request_headers.started`` before the first request
+     byte is written.
+   - aiohttp (the default async wire): the connector marks the attempt once a connection was
+     created or taken from the pool for it, which happens before any byte is written; a context
+     variable ties the connection to the attempt.
    - Any other transport (a MockTransport, a user's own): nothing is known, so every attempt is
      taken as possibly sent.
+3. Every failure to get an answer comes out as an ``httpx.RequestError`` (aiohttp's errors are
+   mapped the way httpx-aiohttp maps them; any other aiohttp client error becomes
+   ``httpx.RemoteProtocolError``), so the sessions map one family of exceptions.
+
+Why no ``httpx.Client`` in between: measured with ``bench/`` (``python -m bench``), its
+per-request machinery (a second URL parse for the real URL, the cookie jar, the auth and redirect
+generators, the response stream wrappers) cost several times the block's own work and more than
+a loopback round trip. The wires drive an httpx transport directly (``handle_request``), which is
+the interface httpx's own client uses, so any httpx transport still works; the default async wire
+drives aiohttp directly, since converting each request to httpx's types and back only to hand it
+to aiohttp cost about as much again (see the README's benchmark section).
 """
 
 from __future__ import annotations
 
 import contextvars
-from types import SimpleNamespace
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from .urls import TOKEN_EXTENSION
+from .urls import Target
 
 __all__ = [
-    "ATTEMPT_EXTENSION",
-    "AsyncWireTransport",
+    "AiohttpWire",
+    "AsyncHttpxWire",
+    "AsyncWire",
     "Attempt",
-    "SyncWireTransport",
-    "make_aiohttp_transport",
+    "SyncHttpxWire",
+    "TimeoutSpec",
+    "WireResponse",
 ]
 
-ATTEMPT_EXTENSION = "green_api_attempt"
+#: httpx's ``timeout`` request extension: seconds for connect, read, write and pool.
+TimeoutSpec = Mapping[str, float | None]
 
 
 class Attempt:
@@ -56,107 +74,274 @@ class Attempt:
             self.may_have_sent = True
 
 
+class WireResponse:
+    """A whole answer, read and closed: no library object (and so no real URL) in it."""
+
+    __slots__ = ("_describe", "content", "headers", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        describe: Callable[[], tuple[str, str]] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive (httpx.Headers or aiohttp's CIMultiDictProxy)
+        self.content = content
+        # (http_version, reason_phrase), asked for only by the debug log line: httpx computes the
+        # reason phrase on each access, which costs more than the rest of this object.
+        self._describe = describe
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def describe(self) -> tuple[str, str]:
+        """``(http_version, reason_phrase)``, e.g. ``("HTTP/1.1", "OK")``."""
+        return self._describe() if self._describe is not None else ("HTTP/1.1", "")
+
+
+def _httpx_url(real_url: str) -> httpx.URL:
+    return httpx.URL(real_url)
+
+
+class _RequestFactory:
+    """Builds the ``httpx.Request`` with the real URL that goes down to an httpx transport.
+
+    Made as ``httpx.Request(..., stream=...)`` from headers prepared once per target (``Host``
+    first and ``Content-Length`` last, where httpx itself puts them), which skips httpx's header
+    normalisation and defaulting: those took about 30 µs a request, more than all the rest of
+    the block's work for a call.
+    """
+
+    __slots__ = ("_defaults",)
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._defaults = httpx.Headers(headers).raw
+
+    def _headers_for(self, url: httpx.URL) -> httpx.Headers:
+        return httpx.Headers([(b"Host", url.netloc), *self._defaults])
+
+    def build(
+        self,
+        method: str,
+        target: Target,
+        content: bytes | None,
+        timeout: TimeoutSpec,
+        trace: Any | None,
+    ) -> httpx.Request:
+        url = target.parsed("httpx", _httpx_url)
+        headers = httpx.Headers(target.parsed("httpx-headers", lambda _: self._headers_for(url)))
+        if content is not None:
+            headers["Content-Length"] = str(len(content))
+        elif method == "POST":
+            headers["Content-Length"] = "0"
+        extensions: dict[str, Any] = {"timeout": timeout}
+        if trace is not None:
+            extensions["trace"] = trace
+        request = httpx.Request(
+            method, url, headers=headers, stream=httpx.ByteStream(content or b""), extensions=extensions
+        )
+        request.read()  # sets .content, as for any request built with content=
+        return request
+
+
+class SyncHttpxWire:
+    """Any sync httpx transport, driven directly (``httpx.HTTPTransport`` by default)."""
+
+    def __init__(self, transport: httpx.BaseTransport, headers: Mapping[str, str]) -> None:
+        self.transport = transport
+        self.tracks_wire = isinstance(transport, httpx.HTTPTransport)
+        self._requests = _RequestFactory(headers)
+
+    def send(
+        self, method: str, target: Target, content: bytes | None, timeout: TimeoutSpec, attempt: Attempt
+    ) -> WireResponse:
+        trace = attempt._mark_sync if self.tracks_wire else None
+        response = self.transport.handle_request(
+            self._requests.build(method, target, content, timeout, trace)
+        )
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        return WireResponse(
+            response.status_code,
+            response.headers,
+            body,
+            lambda: (response.http_version, response.reason_phrase),
+        )
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+class AsyncWire:
+    """What the async session needs from a wire (both async wires below are one)."""
+
+    tracks_wire: bool
+
+    async def send(
+        self, method: str, target: Target, content: bytes | None, timeout: TimeoutSpec, attempt: Attempt
+    ) -> WireResponse:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class AsyncHttpxWire(AsyncWire):
+    """Any async httpx transport, driven directly (``httpx.AsyncHTTPTransport``, a mock, ...)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, headers: Mapping[str, str]) -> None:
+        self.transport = transport
+        self.tracks_wire = isinstance(transport, httpx.AsyncHTTPTransport)
+        self._requests = _RequestFactory(headers)
+
+    async def send(
+        self, method: str, target: Target, content: bytes | None, timeout: TimeoutSpec, attempt: Attempt
+    ) -> WireResponse:
+        trace = attempt._mark_async if self.tracks_wire else None
+        response = await self.transport.handle_async_request(
+            self._requests.build(method, target, content, timeout, trace)
+        )
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        return WireResponse(
+            response.status_code,
+            response.headers,
+            body,
+            lambda: (response.http_version, response.reason_phrase),
+        )
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+# ------------------------------------------------------------------------------------------------
+# aiohttp
+
 _current_attempt: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
     "green_api_current_attempt", default=None
 )
 
-
-def _unmask(request: httpx.Request, trace: Any | None) -> httpx.Request:
-    real_target = request.extensions.get(TOKEN_EXTENSION)
-    if real_target is None:
-        return request
-    extensions = {
-        k: v for k, v in request.extensions.items() if k not in (TOKEN_EXTENSION, ATTEMPT_EXTENSION)
-    }
-    if trace is not None:
-        extensions["trace"] = trace
-    return httpx.Request(
-        request.method,
-        request.url.copy_with(raw_path=real_target),
-        headers=request.headers,
-        stream=request.stream,
-        extensions=extensions,
-    )
+_aiohttp_parts: dict[str, Any] = {}
 
 
-class SyncWireTransport(httpx.BaseTransport):
-    """Wraps a sync transport: puts the token in, reports whether the request went out."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.tracks_wire = isinstance(inner, httpx.HTTPTransport)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        attempt: Attempt | None = request.extensions.get(ATTEMPT_EXTENSION)
-        trace = attempt._mark_sync if (attempt is not None and self.tracks_wire) else None
-        return self.inner.handle_request(_unmask(request, trace))
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncWireTransport(httpx.AsyncBaseTransport):
-    """Async twin of :class:`SyncWireTransport`."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self._httpcore = isinstance(inner, httpx.AsyncHTTPTransport)
-        self.tracks_wire = self._httpcore or isinstance(inner, _TracedAiohttpTransport)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempt: Attempt | None = request.extensions.get(ATTEMPT_EXTENSION)
-        trace = attempt._mark_async if (attempt is not None and self._httpcore) else None
-        reset = _current_attempt.set(attempt)
-        try:
-            return await self.inner.handle_async_request(_unmask(request, trace))
-        finally:
-            _current_attempt.reset(reset)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-async def _on_connection(session: Any, ctx: SimpleNamespace, params: Any) -> None:
-    attempt = _current_attempt.get()
-    if attempt is not None:
-        attempt.may_have_sent = True
-
-
-def _import_aiohttp_transport() -> Any:
-    from httpx_aiohttp import AiohttpTransport  # imported late: aiohttp costs ~100 ms to import
-
-    return AiohttpTransport
-
-
-class _TracedAiohttpTransport(httpx.AsyncBaseTransport):
-    """httpx-aiohttp's transport over a session whose TraceConfig reports connection use."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self._limits = limits
-        self._inner: httpx.AsyncBaseTransport | None = None
-
-    def _session_factory(self) -> Any:
+def _aiohttp() -> dict[str, Any]:
+    """aiohttp and what is built on it, imported on first use (aiohttp costs ~100 ms to import)."""
+    if not _aiohttp_parts:
         import aiohttp
+        import yarl
+        from httpx_aiohttp.transport import map_aiohttp_exceptions
 
-        trace = aiohttp.TraceConfig()
-        # Both fire after a connection is in hand and before any request byte is written.
-        trace.on_connection_create_end.append(_on_connection)
-        trace.on_connection_reuseconn.append(_on_connection)
-        connector = aiohttp.TCPConnector(
+        class TrackingConnector(aiohttp.TCPConnector):
+            """Marks the current attempt as possibly sent once it holds a connection.
+
+            ``connect`` returns a new or a pooled connection, before any request byte is written;
+            a failure to get one (refused, pool timeout) leaves the attempt unmarked.
+            """
+
+            async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+                connection = await super().connect(req, traces, timeout)
+                attempt = _current_attempt.get()
+                if attempt is not None:
+                    attempt.may_have_sent = True
+                return connection
+
+        _aiohttp_parts.update(
+            aiohttp=aiohttp,
+            connector=TrackingConnector,
+            url=lambda real_url: yarl.URL(real_url, encoded=True),
+            map_errors=map_aiohttp_exceptions,
+        )
+    return _aiohttp_parts
+
+
+def _mapped_aiohttp_error(exc: Exception, parts: dict[str, Any]) -> Exception:
+    """The httpx error for an aiohttp one: httpx-aiohttp's table, then RemoteProtocolError."""
+    try:
+        with parts["map_errors"]():
+            raise exc
+    except httpx.RequestError as mapped:
+        return mapped
+    except Exception:
+        pass
+    if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are mapped above; this is a bare one
+        return httpx.TimeoutException(f"TimeoutError: {exc}")
+    if isinstance(exc, parts["aiohttp"].ClientError):
+        # A broken answer (bad status line, bad header, bad body encoding): the server got the
+        # request. ClientResponseError's message names the URL; the session masks the token.
+        return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+class AiohttpWire(AsyncWire):
+    """aiohttp driven directly: one ``ClientSession`` (made on first use, in the running loop)."""
+
+    tracks_wire = True
+
+    def __init__(self, limits: httpx.Limits, headers: Mapping[str, str]) -> None:
+        self._limits = limits
+        self._headers = dict(headers)
+        self._session: Any = None
+        self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
+
+    def _open(self) -> Any:
+        parts = _aiohttp()
+        connector = parts["connector"](
             limit=self._limits.max_connections or 0,
             keepalive_timeout=self._limits.keepalive_expiry or 5.0,
         )
-        return aiohttp.ClientSession(connector=connector, trace_configs=[trace])
+        self._session = parts["aiohttp"].ClientSession(connector=connector, headers=self._headers)
+        return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._inner is None:
-            self._inner = _import_aiohttp_transport()(client=self._session_factory)
-        return await self._inner.handle_async_request(request)
+    def _client_timeout(self, timeout: TimeoutSpec) -> Any:
+        # As httpx-aiohttp maps httpx's timeouts; aiohttp has no write timeout.
+        key = (timeout.get("connect"), timeout.get("read"), timeout.get("pool"))
+        client_timeout = self._timeouts.get(key)
+        if client_timeout is None:
+            client_timeout = self._timeouts[key] = _aiohttp()["aiohttp"].ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2]
+            )
+        return client_timeout
+
+    async def send(
+        self, method: str, target: Target, content: bytes | None, timeout: TimeoutSpec, attempt: Attempt
+    ) -> WireResponse:
+        session = self._session or self._open()
+        parts = _aiohttp_parts
+        reset = _current_attempt.set(attempt)
+        try:
+            response = await session.request(
+                method,
+                target.parsed("yarl", parts["url"]),
+                data=content,
+                timeout=self._client_timeout(timeout),
+                allow_redirects=False,
+            )
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+        except Exception as exc:
+            mapped = _mapped_aiohttp_error(exc, parts)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        finally:
+            _current_attempt.reset(reset)
+        return WireResponse(
+            response.status,
+            response.headers,
+            body,
+            lambda: (f"HTTP/{response.version.major}.{response.version.minor}", response.reason or ""),
+        )
 
     async def aclose(self) -> None:
-        if self._inner is not None:
-            await self._inner.aclose()
-
-
-def make_aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    return _TracedAiohttpTransport(limits)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
