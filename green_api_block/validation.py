@@ -44,9 +44,13 @@ def _drop_nulls(value: Any, depth: int = 3) -> Any:
     if depth == 0:
         return value
     if isinstance(value, dict):
-        return {k: _drop_nulls(v, depth - 1) for k, v in value.items() if v is not None}
+        return {
+            k: _drop_nulls(v, depth - 1) if isinstance(v, (dict, list)) else v
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, list):
-        return [_drop_nulls(v, depth - 1) for v in value]
+        return [_drop_nulls(v, depth - 1) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -60,12 +64,11 @@ def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict
     if not isinstance(args, Mapping):
         problem = {"path": "", "rule": "type", "message": "input must be an object"}
         raise InputValidationError(tool.id, [problem])
-    data = dict(args)
+    data = _drop_nulls(dict(args))
     for key in CREDENTIAL_FIELDS:
         if data.get(key) in (None, "") and bound.get(key):
             data[key] = bound[key]
     props = tool.input_schema["properties"]
-    data = dict(_drop_nulls(data))
     id_instance = data.get("idInstance")
     if isinstance(id_instance, int) and not isinstance(id_instance, bool) and id_instance >= 0:
         data["idInstance"] = str(id_instance)
