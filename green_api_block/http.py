@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -251,8 +252,29 @@ class AsyncSession(_BaseSession):
             self._wire = AsyncHttpxWire(httpx.AsyncHTTPTransport(limits=_LIMITS), _HEADERS)
         else:
             self._wire = AsyncHttpxWire(transport, _HEADERS)
+        self._closer: AsyncGenerator[None, None] | None = None
+
+    async def _close_with_loop(self) -> AsyncGenerator[None, None]:
+        """Closes the wire when its event loop shuts down, if nobody did before.
+
+        A pool belongs to the loop that opened it. Hosts that call ``asyncio.run`` per step never
+        call ``aclose()`` on that loop, and the pool was left to the garbage collector, with
+        aiohttp's "Unclosed client session" on stderr each time. The loop finishes its live async
+        generators before it closes (``shutdown_asyncgens``, which ``asyncio.run`` calls), and
+        finalises one that is collected earlier: either way the wire is closed on its own loop.
+        """
+        try:
+            yield
+        finally:
+            try:
+                await self._wire.aclose()
+            except Exception:  # a pool already torn down by its loop: nothing left to release
+                logger.debug("closing the async pool at loop shutdown failed", exc_info=True)
 
     async def call(self, creds: Credentials, call: ApiCall, tool: str | None = None) -> Any:
+        if self._closer is None:
+            self._closer = self._close_with_loop()
+            await self._closer.asend(None)  # the loop registers it on this first step
         target, content, timeout = self._request_parts(creds, call)
         attempt_no = 0
         while True:
@@ -275,4 +297,8 @@ class AsyncSession(_BaseSession):
             attempt_no += 1
 
     async def aclose(self) -> None:
-        await self._wire.aclose()
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            await closer.aclose()  # closes the wire
+        else:
+            await self._wire.aclose()

@@ -64,7 +64,7 @@ def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict
     if not isinstance(args, Mapping):
         problem = {"path": "", "rule": "type", "message": "input must be an object"}
         raise InputValidationError(tool.id, [problem])
-    data = _drop_nulls(dict(args))
+    data: dict[str, Any] = _drop_nulls(dict(args))
     for key in CREDENTIAL_FIELDS:
         if data.get(key) in (None, "") and bound.get(key):
             data[key] = bound[key]

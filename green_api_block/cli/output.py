@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TextIO
 
 from green_api_block.errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
@@ -383,14 +383,23 @@ class Ui:
         return code
 
 
-def _enable_debug_logging(stream: TextIO) -> None:
+@contextmanager
+def _debug_logging(stream: TextIO) -> Iterator[None]:
+    """Every logger at DEBUG to ``stream`` for one command; undone after it, so that ``main()``
+    called repeatedly in one process (tests, a host embedding the CLI) does not stack handlers."""
     handler = logging.StreamHandler(stream)
     # On the handler as well: a logger's filter does not see records of its child loggers.
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _silence_stdout() -> None:
@@ -413,10 +422,9 @@ def command(what: str) -> Callable[[Handler], Callable[[argparse.Namespace], int
         @functools.wraps(handler)
         def run(args: argparse.Namespace) -> int:
             ui = Ui.from_args(args)
-            if ui.debug:
-                _enable_debug_logging(ui.stderr)
             try:
-                return handler(args, ui)
+                with _debug_logging(ui.stderr) if ui.debug else nullcontext():
+                    return handler(args, ui)
             except KeyboardInterrupt:
                 ui.note("interrupted")
                 return EXIT_INTERRUPTED

@@ -23,6 +23,7 @@ import statistics
 import time
 import tracemalloc
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -251,6 +252,30 @@ def test_a_block_used_from_successive_event_loops_closes_cleanly(mode: str, sand
         sandbox.remove_instance(inst)
     gc.collect()
     assert wait_until(lambda: open_sockets() <= sockets_before, 2.0), "sockets left open"
+
+
+@pytest.mark.parametrize("mode", ["async-aiohttp", "async-httpcore"])
+def test_asyncio_run_per_call_leaves_no_unclosed_pool(
+    mode: str, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without any ``aclose()``, each loop's pool is closed as that loop shuts down: no socket
+    outlives its ``asyncio.run``, and aiohttp has no "Unclosed client session" to report."""
+    inst = sandbox.create_instance()
+    block = make_block(mode, sandbox.url, inst)
+    sockets_before = open_sockets()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                out = asyncio.run(block.aexecute("green_api_get_state_instance", {}))
+                assert out == {"stateInstance": "authorized"}
+                assert wait_until(lambda: open_sockets() <= sockets_before, 2.0), "pool left open"
+            gc.collect()
+    finally:
+        sandbox.remove_instance(inst)
+    unclosed = [str(w.message) for w in caught if "nclosed" in str(w.message)]
+    unclosed += [r.getMessage() for r in caplog.records if "nclosed" in r.getMessage()]
+    assert not unclosed, unclosed
 
 
 @pytest.mark.parametrize(
