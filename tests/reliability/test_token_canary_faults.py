@@ -11,7 +11,7 @@ fault kind, every client path and every call the block makes (the five tools, ``
 * every log record at DEBUG, of every logger (root, httpx, httpcore.*, aiohttp.*, asyncio,
   green_api_block): message, arguments and formatted exception.
 
-CLI and MCP outputs are canary-tested in tests/cli and tests/agents.
+The CLI's and the MCP server's outputs under the same faults: test_token_canary_surfaces.py.
 """
 
 from __future__ import annotations
