@@ -28,10 +28,11 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .output import EXIT_CODES_HELP, HelpFormatter
+    from .output import EXIT_CODES_HELP, HelpFormatter, common_parents
 
     parser = argparse.ArgumentParser(
         prog="green-api-block",
+        parents=common_parents(top_level=True),
         description="Green API (WhatsApp) block: run its tools, a local sandbox, an MCP server.",
         epilog=EXIT_CODES_HELP,
         formatter_class=HelpFormatter,

@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Needs no network and no Green API account."
         ),
     )
-    parser.add_argument("--json", action="store_true", help="print the transcript as JSON")
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the transcript as JSON"
+    )
     parser.set_defaults(func=run)
 
 

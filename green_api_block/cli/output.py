@@ -182,8 +182,8 @@ class HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
-def output_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def output_options(*, suppress: bool = False) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
     group = parent.add_argument_group("output")
     group.add_argument("--json", action="store_true", help="machine-readable JSON on stdout (errors too)")
     group.add_argument(
@@ -192,9 +192,14 @@ def output_options() -> argparse.ArgumentParser:
     return parent
 
 
-def common_parents() -> list[argparse.ArgumentParser]:
-    """The parent parsers every sub-command gets: output options and connection options."""
-    return [output_options(), connection_options()]
+def common_parents(*, top_level: bool = False) -> list[argparse.ArgumentParser]:
+    """The output and connection options, for the main parser and for every sub-command.
+
+    Both places take them (``green-api-block --json state`` and ``green-api-block state --json``
+    alike); a sub-command's copies default to "not given", so that they never overwrite what was
+    given before the sub-command's name.
+    """
+    return [output_options(suppress=not top_level), connection_options(suppress=not top_level)]
 
 
 class _Spinner:

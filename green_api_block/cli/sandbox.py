@@ -60,7 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="hold empty receiveNotification polls at most this long (default: the full receiveTimeout)",
     )
-    parser.add_argument("--json", action="store_true", help="print the URL and credentials as one JSON line")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the URL and credentials as one JSON line",
+    )
     parser.set_defaults(func=run)
 
 

@@ -58,9 +58,9 @@ _ENV = {"api_url": ENV_API_URL, "media_url": ENV_MEDIA_URL, "id_instance": ENV_I
 _FLAGS = {"api_url": "--api-url", "media_url": "--media-url", "id_instance": "--id-instance"}
 
 
-def connection_options() -> argparse.ArgumentParser:
+def connection_options(*, suppress: bool = False) -> argparse.ArgumentParser:
     """A parent parser with the options that choose the instance; every sub-command takes them."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
     group = parent.add_argument_group("connection (flags > environment > profile)")
     group.add_argument(
         "--profile",

@@ -85,6 +85,21 @@ def test_state(cli: Cli, sandbox: Sandbox, instance: SandboxInstance) -> None:
     assert res.code == 0
 
 
+def test_options_work_before_and_after_the_command(
+    run_main: Cli, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    """`--json state` and `state --json` alike; an option after the command's name never undoes
+    one given before it."""
+    before = run_main("--json", "state")
+    after = run_main("state", "--json")
+    assert json.loads(before.stdout) == json.loads(after.stdout) == {"stateInstance": "authorized"}
+    assert before.code == after.code == 0
+    # A wrong instance id before the command wins over the environment, as it does after it.
+    wrong = run_main("--id-instance", "1100999999", "--json", "state", "--debug")
+    assert wrong.code == 3 and json.loads(wrong.stdout)["error"]["code"] == "forbidden"
+    assert "Traceback" in wrong.stderr
+
+
 def test_send_normalises_the_phone_and_reports_the_id(
     cli: Cli, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
