@@ -13,31 +13,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from .redact import MASK
 
-__all__ = ["Target", "build_target", "build_urls"]
+__all__ = ["Target", "build_target"]
 
 T = TypeVar("T")
-
-
-def build_urls(
-    base_url: str,
-    id_instance: str,
-    api_method: str,
-    token: str,
-    path_arg: str | None = None,
-    query: dict[str, str] | None = None,
-) -> tuple[str, bytes]:
-    """``(display_url, real_raw_path)`` for one call; the raw path includes the query string.
-
-    The inputs were validated already (digits-only id, path-safe token); quoting is a second
-    line of defence so that nothing a caller passes can add a path segment.
-    """
-    base_path = urlsplit(base_url).path.rstrip("/")
-    head = f"{base_path}/waInstance{quote(id_instance, safe='')}/{quote(api_method, safe='')}/"
-    tail = f"/{quote(path_arg, safe='')}" if path_arg is not None else ""
-    qs = f"?{urlencode(query)}" if query else ""
-    display = f"{base_url}/waInstance{quote(id_instance, safe='')}/{api_method}/{MASK}{tail}{qs}"
-    real = f"{head}{quote(token, safe='')}{tail}{qs}".encode("ascii")
-    return display, real
 
 
 class Target:
@@ -80,7 +58,17 @@ def build_target(
     path_arg: str | None = None,
     query: dict[str, str] | None = None,
 ) -> Target:
-    """The :class:`Target` of one call (same arguments and quoting as :func:`build_urls`)."""
-    display, real_path = build_urls(base_url, id_instance, api_method, token, path_arg, query)
+    """The :class:`Target` of one call: its display URL and its real URL.
+
+    The inputs were validated already (digits-only id, path-safe token); quoting is a second
+    line of defence so that nothing a caller passes can add a path segment.
+    """
     parts = urlsplit(base_url)
-    return Target(display, f"{parts.scheme}://{parts.netloc}{real_path.decode('ascii')}")
+    base_path = parts.path.rstrip("/")
+    instance = quote(id_instance, safe="")
+    tail = f"/{quote(path_arg, safe='')}" if path_arg is not None else ""
+    qs = f"?{urlencode(query)}" if query else ""
+    display = f"{base_url}/waInstance{instance}/{api_method}/{MASK}{tail}{qs}"
+    method = quote(api_method, safe="")
+    real_path = f"{base_path}/waInstance{instance}/{method}/{quote(token, safe='')}{tail}{qs}"
+    return Target(display, f"{parts.scheme}://{parts.netloc}{real_path}")
