@@ -132,17 +132,18 @@ class _RequestFactory:
         trace: Any | None,
     ) -> httpx.Request:
         url = target.parsed("httpx", _httpx_url)
-        headers = httpx.Headers(target.parsed("httpx-headers", lambda _: self._headers_for(url)))
-        if content is not None:
-            headers["Content-Length"] = str(len(content))
-        elif method == "POST":
-            headers["Content-Length"] = "0"
+        headers = target.parsed("httpx-headers", lambda _: self._headers_for(url))
         extensions: dict[str, Any] = {"timeout": timeout}
         if trace is not None:
             extensions["trace"] = trace
+        # httpx.Request copies the headers it is given: the length goes on its own copy.
         request = httpx.Request(
             method, url, headers=headers, stream=httpx.ByteStream(content or b""), extensions=extensions
         )
+        if content is not None:
+            request.headers["Content-Length"] = str(len(content))
+        elif method == "POST":
+            request.headers["Content-Length"] = "0"
         request.read()  # sets .content, as for any request built with content=
         return request
 
