@@ -7,16 +7,15 @@ with PreviewServer(sandbox=True) as preview:     # 127.0.0.1 and a free port by 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ipaddress
-import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from aiohttp import web
 
+from ..background import BackgroundServer
+from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
 
 if TYPE_CHECKING:
@@ -26,12 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["SANDBOX_SETTINGS", "PreviewServer", "is_loopback"]
 
 #: Settings of the sandbox instance: what a bot needs, so that the panel shows sends and replies.
-SANDBOX_SETTINGS = {
-    "incomingWebhook": "yes",
-    "outgoingWebhook": "yes",
-    "outgoingAPIMessageWebhook": "yes",
-    "stateWebhook": "yes",
-}
+SANDBOX_SETTINGS = BOT_SETTINGS
 
 
 def is_loopback(host: str) -> bool:
@@ -75,15 +69,12 @@ class PreviewServer:
         self._owns_sandbox = False
         self._listener: Callable[[str], None] | None = None
         self.config: PreviewConfig | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
-        self._port: int | None = None
+        self._server = BackgroundServer(
+            self._make_app, host=host, port=port, name="green-api-preview", on_bound=self._on_bound
+        )
 
     def __repr__(self) -> str:
-        return f"<PreviewServer {self.url if self._port else 'not running'}>"
+        return f"<PreviewServer {self.url if self._server.running else 'not running'}>"
 
     def __enter__(self) -> Self:
         return self.start()
@@ -95,9 +86,10 @@ class PreviewServer:
 
     @property
     def port(self) -> int:
-        if self._port is None:
+        port = self._server.port
+        if port is None:
             raise RuntimeError("the preview is not running")
-        return self._port
+        return port
 
     @property
     def url(self) -> str:
@@ -159,33 +151,21 @@ class PreviewServer:
 
     def start(self) -> Self:
         """Start serving; returns once the port is bound (or raises what prevented it)."""
-        if self._thread is not None:
+        if self._server.started:
             raise RuntimeError("a PreviewServer can be started once")
         try:
             self.config = self._make_config()
             if self.sandbox is not None:
                 self._listener = watch_sandbox(self.config)
+            self._server.start()
         except BaseException:
             self._release_sandbox()
             raise
-        self._thread = threading.Thread(target=self._run, name="green-api-preview", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            self._thread.join()
-            self._release_sandbox()
-            raise self._startup_error
         return self
 
     def close(self) -> None:
         """Stop serving, close the block's connections, stop an embedded sandbox."""
-        thread, loop, stop = self._thread, self._loop, self._stop
-        if thread is not None:
-            if loop is not None and stop is not None and not loop.is_closed():
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(stop.set)
-            thread.join(timeout=10)
-            self._thread = None
+        self._server.close()
         self._release_sandbox()
 
     def _release_sandbox(self) -> None:
@@ -196,54 +176,20 @@ class PreviewServer:
             self.sandbox.close()
             self._owns_sandbox = False
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            runner = loop.run_until_complete(self._serve())
-        except BaseException as exc:
-            self._startup_error = exc
-            loop.run_until_complete(self._close_block())
-            loop.close()
-            self._ready.set()
-            return
-        self._loop = loop
-        self._ready.set()
-        try:
-            assert self._stop is not None
-            loop.run_until_complete(self._stop.wait())
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.run_until_complete(self._close_block())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            self._loop = None
-            loop.close()
+    def _on_bound(self, port: int) -> None:
+        if self.config is not None and is_loopback(self._host):
+            # Only this machine's names: a DNS-rebinding page's Host never matches.
+            own = self._host if ":" not in self._host else f"[{self._host}]"
+            names = {"127.0.0.1", "localhost", "[::1]", own}
+            self.config.allowed_hosts = frozenset(f"{n}:{port}" for n in names)
 
-    async def _close_block(self) -> None:
-        if self.config is not None:
-            await self.config.block.aclose()
-
-    async def _serve(self) -> web.AppRunner:
+    def _make_app(self) -> web.Application:
         assert self.config is not None
-        self._stop = asyncio.Event()
-        runner = web.AppRunner(
-            create_app(self.config), access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._requested_port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._port = int(runner.addresses[0][1])
-        if is_loopback(self._host):
-            names = {
-                "127.0.0.1",
-                "localhost",
-                "[::1]",
-                self._host if ":" not in self._host else f"[{self._host}]",
-            }
-            self.config.allowed_hosts = frozenset(f"{n}:{self._port}" for n in names)
-        return runner
+        config = self.config
+        app = create_app(config)
+
+        async def close_block(app: web.Application) -> None:
+            await config.block.aclose()
+
+        app.on_cleanup.append(close_block)
+        return app

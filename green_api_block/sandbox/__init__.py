@@ -8,31 +8,46 @@
         sb.inject_incoming_text(inst, "79001234567@c.us", "hi")
         sb.sent_messages(inst)
 
-Layout (moto's split): ``state`` is the plain thread-safe backend, ``validation`` checks bodies
-the way the service does, ``notifications`` builds the documented notification bodies, ``app``
-maps Green API routes to the backend, ``control`` is the ``/__sandbox__/`` HTTP control plane,
-``faults`` injects failures, ``server`` runs it all in a thread, and ``pytest_plugin`` gives
-pytest users a ``green_api_sandbox`` fixture.
+Four rooms, as moto draws them:
+
+* the backend, no HTTP and no threads: ``state`` (instances, queues, journals, quotas; rate
+  ``buckets``), ``customers`` (what the other side does), ``faults`` (rules for misbehaving), and
+  ``emulator``, the one typed Python API over the three; ``records``, ``notifications``,
+  ``validation`` and ``defaults`` are the vocabulary they share;
+* ``api``, the Green API HTTP layer (routes -> backend -> JSON);
+* ``control``, the ``/__sandbox__/`` HTTP control plane for clients outside this process;
+* ``server``, ``Sandbox``: the emulator plus ``green_api_block.background.BackgroundServer``,
+  which serves the app from a thread (the preview uses the same helper).
+
+``pytest_plugin`` gives pytest users a ``green_api_sandbox`` fixture.
 """
 
 from __future__ import annotations
 
-from .app import EMULATED_METHODS
+from ..limits import METHOD_RATE_LIMITS as DEFAULT_RATE_LIMITS
+from .api import EMULATED_METHODS
+from .customers import InstanceRef
+from .defaults import BOT_SETTINGS, DEFAULT_SANDBOX_SETTINGS
+from .emulator import Emulator
 from .errors import ApiError, SandboxError, UnknownInstanceError
-from .faults import FAULT_KINDS, Fault, FaultKind
+from .faults import FAULT_KINDS, Fault, FaultKind, FaultOptions
 from .notifications import BUTTON_REPLY_VARIANTS, ButtonReplyVariant
-from .server import DEFAULT_SANDBOX_SETTINGS, InstanceRef, Sandbox
-from .state import (
-    DEFAULT_RATE_LIMITS,
+from .records import (
     INSTANCE_STATES,
+    BillingPlan,
     InjectResult,
-    Notification,
-    SandboxBackend,
+    QueuedNotification,
     SandboxInstance,
     SentMessage,
 )
+from .server import Sandbox
+from .state import SandboxBackend
+
+#: The old name of :class:`QueuedNotification` (it clashed with the block's ``models.Notification``).
+Notification = QueuedNotification
 
 __all__ = [
+    "BOT_SETTINGS",
     "BUTTON_REPLY_VARIANTS",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_SANDBOX_SETTINGS",
@@ -40,12 +55,16 @@ __all__ = [
     "FAULT_KINDS",
     "INSTANCE_STATES",
     "ApiError",
+    "BillingPlan",
     "ButtonReplyVariant",
+    "Emulator",
     "Fault",
     "FaultKind",
+    "FaultOptions",
     "InjectResult",
     "InstanceRef",
     "Notification",
+    "QueuedNotification",
     "Sandbox",
     "SandboxBackend",
     "SandboxError",

@@ -50,22 +50,19 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from aiohttp import web
 
 from . import notifications as nb
-from .app import json_response
+from .api import json_response
+from .defaults import CONTROL_PREFIX
+from .emulator import Emulator
 from .errors import ApiError, SandboxError, UnknownInstanceError
-from .faults import Fault
-from .state import InjectResult, SandboxInstance
-
-if TYPE_CHECKING:
-    from .server import Sandbox
+from .faults import Fault, FaultOptions
+from .records import InjectResult, SandboxInstance
 
 __all__ = ["CONTROL_PREFIX", "add_control_routes"]
-
-CONTROL_PREFIX = "/__sandbox__"
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -147,7 +144,7 @@ def _guarded(handler: _Handler) -> _Handler:
     return wrapper
 
 
-def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
+def add_control_routes(app: web.Application, sandbox: Emulator) -> None:
     """Register the control endpoints of ``sandbox`` on ``app`` (before its catch-all route)."""
     p = CONTROL_PREFIX
     routes: list[tuple[str, str, _Handler]] = []
@@ -285,26 +282,9 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
     @route("POST", "/faults")
     async def add_fault(request: web.Request) -> web.StreamResponse:
         body = await _json_body(request)
-        known = {
-            "kind", "instance", "method", "times", "forever", "probability", "seed",
-            "status", "retryAfter", "delay", "body", "process",
-        }  # fmt: skip
-        unknown = sorted(set(body) - known)
-        if unknown:
-            raise _BadInput(f"unknown fault fields: {', '.join(unknown)}")
+        kind = _str(body, "kind")
         fault = sandbox.inject_fault(
-            _str(body, "kind"),
-            instance=_str(body, "instance", required=False),
-            method=_str(body, "method", required=False),
-            times=body.get("times"),
-            forever=bool(body.get("forever", False)),
-            probability=body.get("probability"),
-            seed=body.get("seed"),
-            status=body.get("status"),
-            retry_after=body.get("retryAfter"),
-            delay=float(body.get("delay", 0.0)),
-            body=_str(body, "body", required=False),
-            process=body.get("process"),
+            kind, instance=_str(body, "instance", required=False), **_fault_options(body)
         )
         return json_response(_fault_json(fault), status=201)
 
@@ -339,7 +319,7 @@ def _variant(body: Mapping[str, Any]) -> nb.ButtonReplyVariant:
     return cast(nb.ButtonReplyVariant, variant)
 
 
-def _inject(sandbox: Sandbox, id_instance: str, body: Mapping[str, Any]) -> InjectResult | None:
+def _inject(sandbox: Emulator, id_instance: str, body: Mapping[str, Any]) -> InjectResult | None:
     kind = _str(body, "type")
     chat_id = _str(body, "chatId")
     common: dict[str, Any] = {"sender": _str(body, "sender", required=False)}
@@ -412,3 +392,40 @@ def _inject(sandbox: Sandbox, id_instance: str, body: Mapping[str, Any]) -> Inje
         f"unknown type {kind!r}; expected text, extendedText, file, location, contact, "
         "buttonTap, reaction or call"
     )
+
+
+#: The control endpoint's camelCase spelling of each :class:`FaultOptions` key.
+_FAULT_FIELDS: dict[str, str] = {"retryAfter": "retry_after"} | {
+    key: key for key in FaultOptions.__annotations__ if key != "retry_after"
+}
+
+
+_FAULT_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
+    "method": ("a string", (str,)),
+    "body": ("a string", (str,)),
+    "forever": ("a boolean", (bool,)),
+    "process": ("a boolean", (bool,)),
+    "times": ("an integer", (int,)),
+    "seed": ("an integer", (int,)),
+    "status": ("an integer", (int,)),
+    "probability": ("a number", (int, float)),
+    "retry_after": ("a number", (int, float)),
+    "delay": ("a number", (int, float)),
+}
+
+
+def _fault_options(body: Mapping[str, Any]) -> FaultOptions:
+    unknown = sorted(set(body) - set(_FAULT_FIELDS) - {"kind", "instance"})
+    if unknown:
+        raise _BadInput(f"unknown fault fields: {', '.join(unknown)}")
+    options: dict[str, Any] = {}
+    for field, key in _FAULT_FIELDS.items():
+        if field not in body:
+            continue
+        value = body[field]
+        what, types = _FAULT_TYPES[key]
+        wrong_bool = isinstance(value, bool) and bool not in types
+        if value is not None and (wrong_bool or not isinstance(value, types)):
+            raise _BadInput(f"'{field}' must be {what}")
+        options[key] = value
+    return cast(FaultOptions, options)

@@ -25,9 +25,9 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, TypedDict, Unpack, cast
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "FaultKind"]
+__all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "FaultKind", "FaultOptions"]
 
 FaultKind = Literal["delay", "status", "drop_before", "drop_after", "malformed_json", "text"]
 FAULT_KINDS: Final[tuple[str, ...]] = (
@@ -38,6 +38,22 @@ FAULT_KINDS: Final[tuple[str, ...]] = (
     "malformed_json",
     "text",
 )
+
+
+class FaultOptions(TypedDict, total=False):
+    """How a fault rule matches and what it does; every key is optional (the one signature for
+    :meth:`FaultInjector.add`, ``Sandbox.inject_fault`` and the control endpoint)."""
+
+    method: str | None  # Green API method name, case-insensitive; None matches every method
+    times: int | None  # hits before the rule is used up (default 1, unlimited with probability)
+    forever: bool  # never used up
+    probability: float | None  # fire on this share of matching requests (seeded by ``seed``)
+    seed: int | None
+    status: int | None  # for ``status``: the HTTP status (default 500)
+    retry_after: float | None  # add a Retry-After header with these seconds
+    delay: float  # seconds to wait first; combines with every kind
+    body: str | None  # replaces the typical body of ``status``/``text``
+    process: bool | None  # run the request for real before the faulty answer (default: drop_after only)
 
 
 @dataclass(slots=True)
@@ -88,28 +104,23 @@ class FaultInjector:
         self._next_id = 1
 
     def add(
-        self,
-        kind: FaultKind | str,
-        *,
-        instance: str | None = None,
-        method: str | None = None,
-        times: int | None = None,
-        forever: bool = False,
-        probability: float | None = None,
-        seed: int | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-        delay: float = 0.0,
-        body: str | None = None,
-        process: bool | None = None,
+        self, kind: FaultKind | str, *, instance: str | None = None, **options: Unpack[FaultOptions]
     ) -> Fault:
-        """Add a rule; see the module docstring. Returns the live rule (``hits``, ``remaining``).
+        """Add a rule; see the module docstring and :class:`FaultOptions`. Returns the live rule.
 
         ``times`` defaults to 1, or to unlimited when ``probability`` is given; ``forever=True``
         removes the limit explicitly.
         """
+        unknown = sorted(set(options) - set(FaultOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"unknown fault options: {', '.join(unknown)}")
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        times = options.get("times")
+        probability = options.get("probability")
+        status = options.get("status")
+        delay = float(options.get("delay", 0.0))
+        process = options.get("process")
         if probability is not None and not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
         if times is not None and times < 1:
@@ -119,7 +130,7 @@ class FaultInjector:
         if status is not None and not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
         remaining: int | None
-        if forever:
+        if options.get("forever", False):
             remaining = None
         elif times is not None:
             remaining = times
@@ -130,15 +141,15 @@ class FaultInjector:
                 id=self._next_id,
                 kind=cast(FaultKind, kind),
                 instance=str(instance) if instance is not None else None,
-                method=method,
+                method=options.get("method"),
                 remaining=remaining,
                 probability=probability,
                 status=status,
-                retry_after=retry_after,
-                delay=float(delay),
-                body=body,
+                retry_after=options.get("retry_after"),
+                delay=delay,
+                body=options.get("body"),
                 process=(kind == "drop_after") if process is None else process,
-                _rng=random.Random(seed),
+                _rng=random.Random(options.get("seed")),
             )
             self._next_id += 1
             self._faults.append(fault)

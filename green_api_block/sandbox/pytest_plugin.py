@@ -19,18 +19,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .defaults import BOT_SETTINGS
+
 if TYPE_CHECKING:
     from green_api_block.sandbox import Sandbox, SandboxInstance
 
 __all__ = ["BOT_SETTINGS", "green_api_instance", "green_api_sandbox"]
-
-#: Settings of the ``green_api_instance`` fixture: everything a bot reading replies relies on.
-BOT_SETTINGS = {
-    "incomingWebhook": "yes",
-    "outgoingWebhook": "yes",
-    "outgoingAPIMessageWebhook": "yes",
-    "stateWebhook": "yes",
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:

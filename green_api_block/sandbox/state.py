@@ -2,7 +2,7 @@
 
 Like moto's ``models.py``: instances keyed by ``idInstance``, each with its token, state,
 settings, notification queue, outgoing and incoming journals and Developer-plan counters; a
-per-instance, per-method rate limiter. Every public method takes the one lock, so the server's
+per-instance, per-method rate limiter (``buckets``). Every public method takes the one lock, so the server's
 event-loop thread and any caller thread (tests, the control API) can use it at the same time.
 
 Long-poll wake-ups are the server's business: the backend only calls its listeners (outside the
@@ -17,72 +17,28 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from ..limits import METHOD_RATE_LIMITS
 from . import notifications as nb
+from .buckets import MethodBuckets
 from .errors import ApiError, SandboxError, UnknownInstanceError
+from .records import (
+    INSTANCE_STATES,
+    BillingPlan,
+    InjectResult,
+    MethodKind,
+    QueuedNotification,
+    SandboxInstance,
+    SentMessage,
+    journal_payload,
+)
 from .validation import SETTING_FLAGS, validate_settings
 
-__all__ = [
-    "DEFAULT_RATE_LIMITS",
-    "DEVELOPER_PLAN_CHATS",
-    "INSTANCE_STATES",
-    "NOTIFICATION_TTL",
-    "InjectResult",
-    "InstanceState",
-    "MethodKind",
-    "Notification",
-    "Plan",
-    "RateLimiter",
-    "SandboxBackend",
-    "SandboxInstance",
-    "SentMessage",
-]
+__all__ = ["DEVELOPER_PLAN_CHATS", "NOTIFICATION_TTL", "SandboxBackend"]
 
-InstanceState = Literal["notAuthorized", "authorized", "blocked", "sleepMode", "starting", "yellowCard"]
-INSTANCE_STATES: Final[tuple[str, ...]] = (
-    "notAuthorized",
-    "authorized",
-    "blocked",
-    "sleepMode",
-    "starting",
-    "yellowCard",
-)
-#: What a method does, for the per-state policy in :meth:`SandboxBackend.check_state`.
-MethodKind = Literal["send", "receive", "state", "account", "journal"]
-Plan = Literal["developer", "business"]
-
-#: REFERENCE.md §9.3, requests per second per instance and method. The interactive-button methods
-#: are missing from every published copy; 50 like the other send methods is an assumption.
-DEFAULT_RATE_LIMITS: Final[Mapping[str, float]] = {
-    "getSettings": 1,
-    "setSettings": 1,
-    "getStateInstance": 1,
-    "getStatusInstance": 1,
-    "reboot": 1,
-    "logout": 1,
-    "qr": 3,
-    "sendMessage": 50,
-    "sendFileByUrl": 50,
-    "sendFileByUpload": 50,
-    "sendPoll": 50,
-    "sendLocation": 50,
-    "sendContact": 50,
-    "forwardMessages": 50,
-    "sendButtons": 50,
-    "sendTemplateButtons": 50,
-    "sendListMessage": 50,
-    "sendInteractiveButtons": 50,
-    "sendInteractiveButtonsReply": 50,
-    "receiveNotification": 100,
-    "deleteNotification": 100,
-    "downloadFile": 5,
-    "getMessage": 10,
-    "lastIncomingMessages": 1,
-    "lastOutgoingMessages": 1,
-}
 NOTIFICATION_TTL: Final = 24 * 3600  # queued items live 24 h (REFERENCE.md §5.3)
 DEVELOPER_PLAN_CHATS: Final = 3
 _OUTGOING_STATUSES: Final = ("sent", "delivered", "read", "failed", "noAccount", "notInGroup", "yellowCard")
@@ -105,100 +61,6 @@ def _default_settings(wid: str) -> dict[str, Any]:
     return settings
 
 
-@dataclass(frozen=True, slots=True)
-class SandboxInstance:
-    """Credentials of a sandbox instance: what a client needs to connect."""
-
-    id_instance: str
-    api_token: str = field(repr=False)  # generated, but kept out of reprs and test reports anyway
-    api_url: str
-    media_url: str
-    wid: str
-
-    def credentials(self) -> dict[str, str]:
-        """``{"idInstance": ..., "apiTokenInstance": ...}``, the block's credential inputs."""
-        return {"idInstance": self.id_instance, "apiTokenInstance": self.api_token}
-
-
-@dataclass(slots=True)
-class SentMessage:
-    """One message accepted by a send method, with its journal status."""
-
-    id_message: str
-    chat_id: str
-    method: str
-    type_message: str
-    payload: dict[str, Any]
-    message_data: dict[str, Any]
-    timestamp: int
-    status: str
-
-    @property
-    def text(self) -> str | None:
-        """The text a person reads: ``message``, the button ``body`` or the file ``caption``."""
-        for key in ("message", "body", "caption"):
-            value = self.payload.get(key)
-            if isinstance(value, str):
-                return value
-        return None
-
-    @property
-    def buttons(self) -> list[dict[str, Any]]:
-        value = self.payload.get("buttons")
-        return [dict(b) for b in value] if isinstance(value, list) else []
-
-    def journal_entry(self) -> dict[str, Any]:
-        """The message as ``lastOutgoingMessages`` lists it."""
-        entry: dict[str, Any] = {
-            "type": "outgoing",
-            "idMessage": self.id_message,
-            "timestamp": self.timestamp,
-            "typeMessage": self.type_message,
-            "chatId": self.chat_id,
-        }
-        entry.update(_journal_payload(self.message_data))
-        entry["statusMessage"] = self.status
-        entry["sendByApi"] = True
-        return entry
-
-
-def _journal_payload(message_data: Mapping[str, Any]) -> dict[str, Any]:
-    kind = message_data.get("typeMessage")
-    if kind == "textMessage":
-        return {"textMessage": message_data["textMessageData"]["textMessage"]}
-    if kind == "extendedTextMessage":
-        data = dict(message_data["extendedTextMessageData"])
-        return {"textMessage": data.get("text", ""), "extendedTextMessage": data}
-    if "fileMessageData" in message_data:
-        return dict(message_data["fileMessageData"])
-    return {k: v for k, v in message_data.items() if k not in ("typeMessage", "quotedMessage")}
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    receipt_id: int
-    body: dict[str, Any]
-    enqueued_at: float  # monotonic seconds, for the 24 h expiry
-
-    def wire(self) -> dict[str, Any]:
-        """What ``receiveNotification`` answers for this item."""
-        return {"receiptId": self.receipt_id, "body": self.body}
-
-
-@dataclass(frozen=True, slots=True)
-class InjectResult:
-    """What an injection did: ``receipt_id`` is None when the instance's settings filtered it out."""
-
-    id_message: str | None
-    receipt_id: int | None
-    body: dict[str, Any]
-    delivered: bool = True  # False when the Developer-plan quota refused the chat
-
-    @property
-    def queued(self) -> bool:
-        return self.receipt_id is not None
-
-
 @dataclass(slots=True)
 class _Instance:
     id_instance: str
@@ -207,7 +69,7 @@ class _Instance:
     wid: str
     settings: dict[str, Any]
     plan: str
-    queue: deque[Notification] = field(default_factory=deque)
+    queue: deque[QueuedNotification] = field(default_factory=deque)
     sent: list[SentMessage] = field(default_factory=list)
     incoming: list[dict[str, Any]] = field(default_factory=list)
     quota_month: tuple[int, int] | None = None
@@ -220,34 +82,6 @@ class _Instance:
     def instance_data(self) -> dict[str, Any]:
         # wid is empty while no WhatsApp account is linked (REFERENCE.md §6.2).
         return nb.instance_data(self.id_instance, "" if self.state == "notAuthorized" else self.wid)
-
-
-class RateLimiter:
-    """Token buckets per (instance, method): a burst of ``rate`` calls, refilled at ``rate``/s."""
-
-    def __init__(self, limits: Mapping[str, float | None], monotonic: Callable[[], float]) -> None:
-        self._limits = {k.lower(): float(v) for k, v in limits.items() if v}
-        self._monotonic = monotonic
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
-
-    def take(self, id_instance: str, method: str) -> float | None:
-        """None if the call may proceed, else the seconds until one token is back."""
-        rate = self._limits.get(method.lower())
-        if rate is None:
-            return None
-        capacity = max(1.0, rate)
-        now = self._monotonic()
-        key = (id_instance, method.lower())
-        tokens, last = self._buckets.get(key, (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            return None
-        self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / rate
-
-    def reset(self) -> None:
-        self._buckets.clear()
 
 
 def _checked_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -285,10 +119,10 @@ class SandboxBackend:
         self._monotonic = monotonic
         limits: dict[str, float | None] = {}
         if rate_limits is not False:
-            limits.update(DEFAULT_RATE_LIMITS)
+            limits.update(METHOD_RATE_LIMITS)
             if isinstance(rate_limits, Mapping):
                 limits.update(rate_limits)
-        self._limiter = RateLimiter(limits, monotonic)
+        self._buckets = MethodBuckets(limits, monotonic)
         self.quota = quota
         self.default_settings: dict[str, Any] = dict(default_settings or {})
         self.base_url = ""
@@ -323,8 +157,8 @@ class SandboxBackend:
     def _now(self) -> int:
         return int(self._clock())
 
-    def _push(self, inst: _Instance, body: dict[str, Any]) -> Notification:
-        item = Notification(self._next_receipt, body, self._monotonic())
+    def _push(self, inst: _Instance, body: dict[str, Any]) -> QueuedNotification:
+        item = QueuedNotification(self._next_receipt, body, self._monotonic())
         self._next_receipt += 1
         inst.queue.append(item)
         return item
@@ -347,7 +181,7 @@ class SandboxBackend:
         api_token: str | None = None,
         wid: str | None = None,
         settings: Mapping[str, Any] | None = None,
-        plan: Plan | None = None,
+        plan: BillingPlan | None = None,
     ) -> SandboxInstance:
         if state not in INSTANCE_STATES:
             raise SandboxError(f"unknown state {state!r}; expected one of {INSTANCE_STATES}")
@@ -394,7 +228,7 @@ class SandboxBackend:
         """Forget every instance and limiter bucket (receipt ids keep counting up)."""
         with self._lock:
             self._instances.clear()
-            self._limiter.reset()
+            self._buckets.reset()
 
     # ---------------------------------------------------------------- request admission
 
@@ -408,7 +242,7 @@ class SandboxBackend:
 
     def take_rate(self, id_instance: str, method: str) -> None:
         with self._lock:
-            wait = self._limiter.take(id_instance, method)
+            wait = self._buckets.take(id_instance, method)
         if wait is not None:
             raise ApiError(429, "Too Many Requests", retry_after=wait)
 
@@ -656,13 +490,13 @@ class SandboxBackend:
             data = entry["messageData"]
             item = {k: v for k, v in entry.items() if k != "messageData"}
             item["typeMessage"] = data.get("typeMessage", "")
-            item.update(_journal_payload(data))
+            item.update(journal_payload(data))
             out.append(item)
         return out
 
     # ---------------------------------------------------------------- notification queue
 
-    def peek(self, id_instance: str) -> Notification | None:
+    def peek(self, id_instance: str) -> QueuedNotification | None:
         """The head of the queue, or None; the same item until it is deleted.
 
         Polling only works while ``webhookUrl`` is empty (REFERENCE.md §5.3), so a set URL
@@ -685,7 +519,7 @@ class SandboxBackend:
                     return True
             return False
 
-    def pending(self, id_instance: str) -> list[Notification]:
+    def pending(self, id_instance: str) -> list[QueuedNotification]:
         """Every queued item, head first, without removing any."""
         with self._lock:
             inst = self._get(id_instance)
@@ -811,7 +645,3 @@ class SandboxBackend:
         if item is not None:
             self._notify(id_instance)
         return InjectResult(body["idMessage"], item.receipt_id if item else None, body)
-
-    def instance_ids(self) -> Iterable[str]:
-        with self._lock:
-            return list(self._instances)

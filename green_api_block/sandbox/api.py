@@ -1,4 +1,4 @@
-"""The sandbox's Green API face: aiohttp.web routes -> backend -> JSON, errors rendered in one place.
+"""The sandbox's Green API HTTP layer: aiohttp.web routes -> backend -> JSON, errors rendered in one place.
 
 Paths are Green API's: ``/waInstance{idInstance}/{method}/{apiTokenInstance}[/{arg}]``, method
 names matched case-insensitively. Emulated methods:
@@ -28,6 +28,7 @@ for a client's redaction. 466 carries its documented body instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -40,11 +41,13 @@ from typing import Any, Final
 from aiohttp import web
 
 from . import validation as v
+from .emulator import Emulator
 from .errors import ApiError, UnknownInstanceError
 from .faults import Fault, FaultInjector
-from .state import MethodKind, SandboxBackend
+from .records import MethodKind
+from .state import SandboxBackend
 
-__all__ = ["EMULATED_METHODS", "GreenApiWire", "json_response"]
+__all__ = ["EMULATED_METHODS", "GreenApiHandler", "json_response"]
 
 _API_PATH: Final = re.compile(r"/waInstance(\d{1,20})/([A-Za-z]+)/([^/]+)(?:/([^/]*))?/?")
 
@@ -159,27 +162,30 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-class GreenApiWire:
-    """Request handling for the Green API routes; one per running server.
+class GreenApiHandler:
+    """Request handling for the Green API routes of one served app; reaches the emulator's
+    backend and faults through one attribute, so what a test swaps on them is what it serves.
 
-    Long-poll waiters live here, on the event loop: :meth:`wake` must run in the loop's thread
-    (the server schedules it with ``call_soon_threadsafe`` from the backend's listener).
+    Long-poll waiters live here, on the event loop. :meth:`install` adds the routes and ties the
+    waiters to the app's life: the backend's enqueue listener wakes them through the loop from
+    whichever thread queued the item, and shutdown releases every one at once.
     """
 
     def __init__(
         self,
-        backend: SandboxBackend,
-        faults: FaultInjector,
+        emulator: Emulator,
         *,
         max_receive_wait: float | None = None,
         retry_after_header: bool = False,
     ) -> None:
-        self.backend = backend
-        self.faults = faults
+        if max_receive_wait is not None and max_receive_wait < 0:
+            raise ValueError("max_receive_wait must not be negative")
+        self.emulator = emulator
         self.max_receive_wait = max_receive_wait
         self.retry_after_header = retry_after_header
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._closing = False
+        self._listener: Callable[[str], None] | None = None
         methods = [
             _Method("sendMessage", "POST", "send", self._send_message),
             _Method("sendFileByUrl", "POST", "send", self._send_file_by_url),
@@ -198,18 +204,46 @@ class GreenApiWire:
         ]
         self._methods = {m.name.lower(): m for m in methods}
 
-    # ---------------------------------------------------------------- long-poll plumbing
+    @property
+    def backend(self) -> SandboxBackend:
+        return self.emulator.backend
 
-    def wake(self, id_instance: str) -> None:
+    @property
+    def faults(self) -> FaultInjector:
+        return self.emulator.faults
+
+    # ---------------------------------------------------------------- app life and long polls
+
+    def install(self, app: web.Application) -> None:
+        """Serve the Green API paths on ``app`` (as its catch-all: add other routes first)."""
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        app.on_startup.append(self._on_startup)
+        app.on_shutdown.append(self._on_shutdown)
+
+    async def _on_startup(self, app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_enqueue(id_instance: str) -> None:
+            if not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # closed between the check and the call
+                    loop.call_soon_threadsafe(self._wake, id_instance)
+
+        self._listener = on_enqueue
+        self.backend.add_listener(on_enqueue)
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        # Release every long poll at once, so that shutdown does not wait up to 60 s for them.
+        if self._listener is not None:
+            self.backend.remove_listener(self._listener)
+            self._listener = None
+        self._closing = True
+        for id_instance in list(self._waiters):
+            self._wake(id_instance)
+
+    def _wake(self, id_instance: str) -> None:
         for fut in self._waiters.pop(id_instance, set()):
             if not fut.done():
                 fut.set_result(None)
-
-    def close(self) -> None:
-        """Release every long poll at once so that shutdown does not wait up to 60 s."""
-        self._closing = True
-        for id_instance in list(self._waiters):
-            self.wake(id_instance)
 
     # ---------------------------------------------------------------- entry point
 
