@@ -142,15 +142,13 @@ def run_demo() -> dict[str, Any]:
     """Run the scenario and return the transcript (raises if any step fails)."""
     from green_api_block import GreenApiBlock
     from green_api_block.redact import mask_token
-    from green_api_block.sandbox import Sandbox
+    from green_api_block.sandbox import BOT_SETTINGS, Sandbox
 
     started = time.perf_counter()
     # An empty poll holds receiveTimeout (at least 5 s): the real service's way of saying "queue
     # empty". The demo caps that hold so that draining the queue takes a moment, not 5 s.
     with Sandbox(max_receive_wait=0.1) as sandbox:
-        instance = sandbox.create_instance(
-            settings={"incomingWebhook": "yes", "outgoingWebhook": "yes", "outgoingAPIMessageWebhook": "yes"}
-        )
+        instance = sandbox.create_instance(settings=BOT_SETTINGS)
         creds = instance.credentials()
         shown_creds = {**creds, "apiTokenInstance": mask_token(instance.api_token)}
         with GreenApiBlock(api_url=sandbox.url, media_url=sandbox.url, credentials_from_env=False) as block:

@@ -20,14 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_BOT_SETTINGS = {
-    "incomingWebhook": "yes",
-    "outgoingWebhook": "yes",
-    "outgoingAPIMessageWebhook": "yes",
-    "stateWebhook": "yes",
-}
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sandbox",
@@ -79,7 +71,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from green_api_block.sandbox import Sandbox
+    from green_api_block.sandbox import BOT_SETTINGS, Sandbox
 
     if args.instances < 0:
         print("error: --instances must not be negative", file=sys.stderr)
@@ -104,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         instances = [
-            sandbox.create_instance(state=args.state, settings=_BOT_SETTINGS) for _ in range(args.instances)
+            sandbox.create_instance(state=args.state, settings=BOT_SETTINGS) for _ in range(args.instances)
         ]
         # The tokens are printed, once, on purpose: the sandbox generated them, they open nothing
         # but this local process, and the user cannot connect without them.
