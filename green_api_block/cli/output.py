@@ -3,6 +3,9 @@
 Everything written to stdout or stderr goes through :func:`green_api_block.redact.redact`, so a
 registered token cannot leak through an error message, a traceback or an echoed input. Colour
 only on a terminal and never with ``NO_COLOR``; the spinner only when stderr is a terminal.
+
+Colour, tables and the spinner are drawn by ``rich``, imported only once something is drawn on a
+terminal: it costs tens of milliseconds, which JSON, piped output and the library never pay.
 """
 
 from __future__ import annotations
@@ -12,19 +15,22 @@ import functools
 import json
 import logging
 import os
-import shutil
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from green_api_block.errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from green_api_block.redact import RedactingFilter, redact
 
 from .settings import connection_options
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -150,18 +156,6 @@ def sanitize(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-_STYLES = {
-    "bold": "1",
-    "dim": "2",
-    "red": "31",
-    "green": "32",
-    "yellow": "33",
-    "blue": "34",
-    "magenta": "35",
-    "cyan": "36",
-}
-
-
 def _is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -202,69 +196,95 @@ def common_parents(*, top_level: bool = False) -> list[argparse.ArgumentParser]:
     return [output_options(suppress=not top_level), connection_options(suppress=not top_level)]
 
 
-class _Spinner:
-    _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+def _console(stream: TextIO, *, colour: bool) -> Console:
+    from rich.console import Console
 
-    def __init__(self, stream: TextIO, message: str, delay: float) -> None:
-        self._stream = stream
+    tty = _is_tty(stream)
+    return Console(
+        file=stream,
+        # Our own test, not rich's: FORCE_COLOR or TTY_COMPATIBLE must not turn a pipe into a
+        # terminal, since scripts parse what goes down it.
+        force_terminal=tty,
+        force_interactive=None if tty else False,
+        color_system="auto" if colour else None,
+        # Chat text and descriptions are data: no markup, emoji codes or highlighting in them.
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+
+
+class _Spinner:
+    """rich's spinner with the seconds waited, shown after ``delay`` and kept off other output."""
+
+    def __init__(self, console: Console, message: str, delay: float) -> None:
+        from rich.spinner import Spinner
+
+        self._console = console
         self._message = message
-        self._delay = delay
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._shown = False
+        # The braille frames only where the stream can encode them.
+        self._spinner = Spinner("dots" if console.encoding.startswith("utf") else "line")
         self._started = time.monotonic()
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        try:
-            self._FRAMES.encode(encoding)
-            self._frames = self._FRAMES
-        except (UnicodeEncodeError, LookupError):
-            self._frames = "|/-\\"
-        self._thread = threading.Thread(target=self._run, name="green-api-block-spinner", daemon=True)
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+        self._stopped = False
+        self._timer = threading.Timer(delay, self._show)  # quick calls never flash a spinner
+        self._timer.daemon = True
+
+    def _frame(self) -> RenderableType:
+        self._spinner.update(text=f"{self._message} {time.monotonic() - self._started:.0f}s")
+        return self._spinner
+
+    def _start_live(self) -> None:
+        from rich.live import Live
+
+        # A fresh Live each time: a stopped one would reposition by its last frame's height.
+        self._live = Live(
+            get_renderable=self._frame,
+            console=self._console,
+            transient=True,
+            refresh_per_second=12.5,  # the frame rate of rich's "dots"
+            # rich would send our stdout to its stderr console; held() keeps the two apart instead.
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start(refresh=True)
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._stopped:
+                self._start_live()
+
+    def _hide(self) -> bool:
+        live, self._live = self._live, None
+        if live is None:
+            return False
+        live.stop()
+        return True
 
     def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        if self._stop.wait(self._delay):  # quick calls never flash a spinner
-            return
-        index = 0
-        while not self._stop.is_set():
-            elapsed = time.monotonic() - self._started
-            frame = self._frames[index % len(self._frames)]
-            with self._lock:
-                if self._stop.is_set():
-                    break
-                self._stream.write(f"\r\x1b[K{frame} {self._message} {elapsed:.0f}s")
-                self._stream.flush()
-                self._shown = True
-            index += 1
-            self._stop.wait(0.1)
-
-    def _erase(self) -> None:
-        if self._shown:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-            self._shown = False
-
-    def clear(self) -> None:
-        with self._lock:
-            self._erase()
+        self._timer.start()
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """Erase the line and keep the spinner off it while other output is written.
+        """Take the spinner off its line while other output is written, then put it back.
 
         The elapsed time restarts from here: in ``watch`` it counts since the last notification.
         """
         with self._lock:
-            self._erase()
-            self._started = time.monotonic()
-            yield
+            shown = self._hide()
+            try:
+                yield
+            finally:
+                self._started = time.monotonic()
+                if shown and not self._stopped:
+                    self._start_live()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(1.0)
-        self.clear()
+        with self._lock:
+            self._stopped = True
+            self._timer.cancel()
+            self._hide()
 
 
 class Ui:
@@ -288,6 +308,14 @@ class Ui:
         self.stdout_tty = _is_tty(self.stdout)
         self._spinner: _Spinner | None = None
 
+    @functools.cached_property
+    def _out_console(self) -> Console:
+        return _console(self.stdout, colour=self.color_out)
+
+    @functools.cached_property
+    def _err_console(self) -> Console:
+        return _console(self.stderr, colour=self.color_err)
+
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Ui:
         return cls(json_mode=bool(getattr(args, "json", False)), debug=bool(getattr(args, "debug", False)))
@@ -295,10 +323,17 @@ class Ui:
     # -- writing ------------------------------------------------------------------------------
 
     def paint(self, text: str, *styles: str, err: bool = False) -> str:
+        """``text`` in rich's ``styles`` ("bold", "red"...) as escape codes, or as is off a terminal."""
         if not (self.color_err if err else self.color_out) or not styles:
             return text
-        codes = ";".join(_STYLES[s] for s in styles)
-        return f"\x1b[{codes}m{text}\x1b[0m"
+        from rich.console import COLOR_SYSTEMS
+        from rich.style import Style
+
+        console = self._err_console if err else self._out_console
+        if console.color_system is None:  # e.g. TERM=unknown
+            return text
+        # Style.render, not console.print: a print on stderr would carry the live spinner with it.
+        return Style.parse(" ".join(styles)).render(text, color_system=COLOR_SYSTEMS[console.color_system])
 
     def _write(self, stream: TextIO, text: str) -> None:
         spinner = self._spinner
@@ -336,19 +371,22 @@ class Ui:
             for row in rows:
                 self.out("\t".join(sanitize(c) for c in row))
             return
-        cells = [[sanitize(c) for c in row] for row in rows]
-        widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-        width = shutil.get_terminal_size((120, 24)).columns
-        lead = sum(w + 2 for w in widths[:-1])
-        room = max(20, width - lead)
-        self.out(
-            self.paint(
-                "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), "bold"
-            )
-        )
-        for row in cells:
-            last = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
-            self.out("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)), last]))
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for i, header in enumerate(headers):
+            last = i == len(headers) - 1
+            # Only the last column gives way to a narrow terminal; the others are what people copy.
+            table.add_column(header.upper(), no_wrap=not last, min_width=20 if last else None)
+        for row in rows:
+            # Masked before rich cuts the cell, so that no prefix of a token survives the cut.
+            cells = [Text(redact(sanitize(c)), no_wrap=True, overflow="ellipsis") for c in row]
+            table.add_row(*cells)
+        console = self._out_console
+        with console.capture() as capture:
+            console.print(table)
+        self.out("\n".join(line.rstrip() for line in capture.get().splitlines()))
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -358,7 +396,7 @@ class Ui:
         if not self.interactive or self._spinner is not None:
             yield
             return
-        spinner = _Spinner(self.stderr, message, delay)
+        spinner = _Spinner(self._err_console, message, delay)
         self._spinner = spinner
         spinner.start()
         try:

@@ -226,4 +226,4 @@ def test_spinner_only_when_stderr_is_a_terminal(monkeypatch: pytest.MonkeyPatch)
 
         time.sleep(0.25)
     shown = tty.getvalue()
-    assert "waiting" in shown and shown.endswith("\r\x1b[K")  # cleared when done
+    assert "waiting" in shown and shown.endswith("\x1b[2K")  # cleared when done
