@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from green_api_block.sandbox import Sandbox
+from green_api_block.sandbox import FaultOptions, Sandbox
 
 CHAT = "79001234567@c.us"
 
@@ -161,3 +161,43 @@ def test_reset_forgets_everything(sb: Sandbox, http: httpx.Client, ctl: str) -> 
     assert http.post(f"{ctl}/reset").json() == {"reset": True}
     assert http.get(f"{ctl}/instances").json() == []
     assert sb.faults.list() == []
+
+
+def test_every_fault_option_is_accepted_over_http_and_typed(
+    http: httpx.Client, ctl: str, sb: Sandbox
+) -> None:
+    # FaultOptions is the one signature; the endpoint must take each of its keys (camelCase).
+    body = {
+        "kind": "status",
+        "instance": "1101000001",
+        "method": "sendMessage",
+        "times": 2,
+        "forever": False,
+        "probability": 0.5,
+        "seed": 7,
+        "status": 503,
+        "retryAfter": 2.5,
+        "delay": 0.0,
+        "body": "busy",
+        "process": True,
+    }
+    spelled = {"retry_after" if k == "retryAfter" else k for k in body} - {"kind", "instance"}
+    assert spelled == set(FaultOptions.__annotations__)
+    answer = http.post(f"{ctl}/faults", json=body)
+    assert answer.status_code == 201, answer.text
+    (fault,) = sb.faults.list()
+    assert (fault.instance, fault.method, fault.remaining, fault.status) == (
+        "1101000001",
+        "sendMessage",
+        2,
+        503,
+    )
+    assert (fault.retry_after, fault.body, fault.process, fault.probability) == (2.5, "busy", True, 0.5)
+    for field, wrong in (("times", "2"), ("forever", "yes"), ("delay", True), ("method", 5)):
+        refused = http.post(f"{ctl}/faults", json={"kind": "status", field: wrong})
+        assert refused.status_code == 400 and field in refused.json()["error"]
+
+
+def test_unknown_fault_options_are_refused_by_the_python_api(sb: Sandbox) -> None:
+    with pytest.raises(TypeError, match="retryafter"):
+        sb.inject_fault("status", retryafter=1)  # type: ignore[call-arg]
