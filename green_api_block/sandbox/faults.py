@@ -25,19 +25,12 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypedDict, Unpack, cast
+from typing import Any, Final, Literal, TypedDict, Unpack, cast, get_args
 
 __all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "FaultKind", "FaultOptions"]
 
 FaultKind = Literal["delay", "status", "drop_before", "drop_after", "malformed_json", "text"]
-FAULT_KINDS: Final[tuple[str, ...]] = (
-    "delay",
-    "status",
-    "drop_before",
-    "drop_after",
-    "malformed_json",
-    "text",
-)
+FAULT_KINDS: Final[tuple[str, ...]] = get_args(FaultKind)
 
 
 class FaultOptions(TypedDict, total=False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "INSTANCE_STATES",
@@ -23,14 +23,7 @@ __all__ = [
 ]
 
 InstanceState = Literal["notAuthorized", "authorized", "blocked", "sleepMode", "starting", "yellowCard"]
-INSTANCE_STATES: Final[tuple[str, ...]] = (
-    "notAuthorized",
-    "authorized",
-    "blocked",
-    "sleepMode",
-    "starting",
-    "yellowCard",
-)
+INSTANCE_STATES: Final[tuple[str, ...]] = get_args(InstanceState)
 #: What a method does, for the per-state policy in :meth:`SandboxBackend.check_state`.
 MethodKind = Literal["send", "receive", "state", "account", "journal"]
 #: Green API's billing plans: Developer is free with a 3-chats-a-month quota (REFERENCE.md §9.2).
