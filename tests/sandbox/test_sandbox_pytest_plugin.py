@@ -63,6 +63,64 @@ def test_fixture_is_fresh_per_test(green_api_sandbox):
     assert green_api_sandbox.instances() == []
     state = httpx.get(green_api_sandbox.url + "/__sandbox__/health").json()
     assert state == {"ok": True, "instances": 0}
+
+
+def test_instance_has_the_bot_notifications_on(green_api_sandbox, green_api_instance):
+    settings = green_api_sandbox.get_settings(green_api_instance)
+    assert [settings[k] for k in ("incomingWebhook", "outgoingWebhook", "outgoingAPIMessageWebhook")] == [
+        "yes", "yes", "yes"
+    ]
+    assert settings["stateWebhook"] == "yes" and settings["incomingCallWebhook"] == "no"
+"""
+
+# Markers on the module and on single tests, run under --strict-markers.
+MARKER_TESTS = """
+import time
+
+import httpx
+import pytest
+
+pytestmark = [
+    pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.1),
+    pytest.mark.green_api_instance(api_token="module-token", settings={}),
+]
+
+
+def state_codes(sandbox, instance, n=2):
+    url = f"{sandbox.url}/waInstance{instance.id_instance}/getStateInstance/{instance.api_token}"
+    return [httpx.get(url).status_code for _ in range(n)]
+
+
+def test_module_markers_apply(green_api_sandbox, green_api_instance):
+    assert green_api_instance.api_token == "module-token"
+    assert state_codes(green_api_sandbox, green_api_instance) == [200, 200]  # no rate limits
+    assert green_api_sandbox.get_settings(green_api_instance)["outgoingWebhook"] == "no"  # no preset
+
+
+@pytest.mark.green_api_sandbox(rate_limits=True)
+def test_a_test_marker_overrides_only_its_options(green_api_sandbox, green_api_instance):
+    assert state_codes(green_api_sandbox, green_api_instance) == [200, 429]  # limits back on
+    url = f"{green_api_sandbox.url}/waInstance{green_api_instance.id_instance}/receiveNotification/"
+    started = time.monotonic()
+    assert httpx.get(url + green_api_instance.api_token, timeout=10).json() is None
+    assert time.monotonic() - started < 3  # the module's max_receive_wait still holds (default: 5 s)
+
+
+@pytest.mark.green_api_instance(settings={"outgoingWebhook": "yes"}, state="notAuthorized")
+def test_instance_marker(green_api_sandbox, green_api_instance):
+    assert green_api_instance.api_token == "module-token"
+    assert green_api_sandbox.get_state(green_api_instance) == "notAuthorized"
+    settings = green_api_sandbox.get_settings(green_api_instance)
+    assert (settings["outgoingWebhook"], settings["outgoingAPIMessageWebhook"]) == ("yes", "no")
+"""
+
+POSITIONAL_MARKER = """
+import pytest
+
+
+@pytest.mark.green_api_sandbox(False)
+def test_positional(green_api_sandbox):
+    pass
 """
 
 
@@ -98,7 +156,21 @@ def test_users_can_test_their_workflow_with_the_fixture(tmp_path: Path) -> None:
     (tmp_path / "test_my_workflow.py").write_text(textwrap.dedent(USER_TESTS))
     result = run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
+
+
+def test_markers_set_options_per_module_and_per_test(tmp_path: Path) -> None:
+    (tmp_path / "test_markers.py").write_text(textwrap.dedent(MARKER_TESTS))
+    result = run_pytest(tmp_path, "--strict-markers")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
+def test_a_positional_marker_argument_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "test_positional.py").write_text(textwrap.dedent(POSITIONAL_MARKER))
+    result = run_pytest(tmp_path)
+    assert result.returncode != 0
+    assert "takes keyword options only" in result.stdout + result.stderr
 
 
 @pytest.mark.skipif(not plugin_installed(), reason="the package is not installed in this environment")
