@@ -6,10 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from green_api_block import GreenApiBlock, RetryPolicy
+from tests.support.credentials import CANARY, ID
 from tests.support.stub_server import StubServer
-
-CANARY = "canaryT0KEN0123456789abcdef0123456789abcdef01234567"
-ID = "1101000001"
 
 
 @pytest.fixture

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from green_api_block import GreenApiBlock, RetryPolicy
+from green_api_block import GreenApiBlock
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.conftest import CANARY
-
-CUSTOMER = "79001234567@c.us"
-GROUP = "120363043968066561@g.us"
-STRANGER = "79990000001@c.us"
-FAST = RetryPolicy(max_retries=1, backoff_initial=0.001, backoff_max=0.002)
+from tests.support.agents import FAST
+from tests.support.credentials import CANARY
 
 
 @pytest.fixture
@@ -41,9 +35,3 @@ def block(sandbox: Sandbox, instance: SandboxInstance) -> Iterator[GreenApiBlock
         retry=FAST,
     ) as b:
         yield b
-
-
-def assert_no_canary(*things: Any) -> None:
-    for thing in things:
-        text = thing if isinstance(thing, str) else json.dumps(thing, default=repr)
-        assert CANARY not in text

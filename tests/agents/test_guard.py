@@ -15,8 +15,7 @@ from green_api_block.guard import (
     parse_chat_list,
 )
 from green_api_block.sandbox import Sandbox, SandboxInstance
-
-from .conftest import CUSTOMER, GROUP, STRANGER, assert_no_canary
+from tests.support.agents import CUSTOMER, GROUP, STRANGER, assert_no_canary
 
 SEND = "green_api_send_message"
 

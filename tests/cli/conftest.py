@@ -1,8 +1,7 @@
-"""Run ``green-api-block`` as a user would: a real process, against the embedded sandbox.
+"""Fixtures of the CLI tests: the command line in a real process or in this one, against the sandbox.
 
-Every run is checked for the canary token (the sandbox instance's token) in stdout and stderr.
-The environment is scrubbed of the caller's Green API settings and points HOME and the config
-file at a temporary directory, so a developer's own profile can never leak into a test.
+The helpers they share with the tests (``Cli``, ``command``, ``assert_no_canary``, ...) live in
+``tests/support/cli.py``.
 """
 
 from __future__ import annotations
@@ -11,57 +10,22 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import green_api_block
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.conftest import CANARY
+from tests.support.cli import ROOT, Cli, Result, assert_no_canary, base_env, command
+from tests.support.credentials import CANARY
 
-ROOT = Path(green_api_block.__file__).resolve().parent.parent
 BOT_SETTINGS = {
     "incomingWebhook": "yes",
     "outgoingWebhook": "yes",
     "outgoingAPIMessageWebhook": "yes",
     "stateWebhook": "yes",
 }
-CUSTOMER = "79001234567@c.us"
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.stdout.splitlines()
-
-
-def base_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GREEN_API", "XDG_"))}
-    env.pop("NO_COLOR", None)
-    env.update(
-        HOME=str(home),
-        GREEN_API_BLOCK_CONFIG=str(home / "config.toml"),
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "green_api_block", *args]
-
-
-def assert_no_canary(*texts: str) -> None:
-    for text in texts:
-        assert CANARY not in text, "the token leaked into the CLI's output"
 
 
 @pytest.fixture
@@ -90,9 +54,6 @@ def env(home: Path, sandbox: Sandbox, instance: SandboxInstance) -> dict[str, st
         "GREEN_API_ID_INSTANCE": instance.id_instance,
         "GREEN_API_TOKEN_INSTANCE": CANARY,
     }
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from green_api_block import GreenApiBlock, RetryPolicy
 from green_api_block.contract import TOOL_IDS, load_tools
 from green_api_block.manifest import render_manifest
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.cli.conftest import CUSTOMER, Cli
-from tests.conftest import CANARY
+from tests.support.cli import CUSTOMER, Cli
+from tests.support.credentials import CANARY
 from tests.support.stub_server import closed_port_url
 
 # -- declaration: tools, schema, manifest ----------------------------------------------------------

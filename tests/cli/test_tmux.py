@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.cli.conftest import CUSTOMER, assert_no_canary, command
+from tests.support.cli import CUSTOMER, assert_no_canary, command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

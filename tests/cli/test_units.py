@@ -30,7 +30,7 @@ from green_api_block.errors import (
     UnknownToolError,
 )
 from green_api_block.redact import register_secret
-from tests.conftest import CANARY
+from tests.support.credentials import CANARY
 
 
 class FakeTty(io.StringIO):

@@ -17,7 +17,7 @@ import pytest
 
 from green_api_block import RetryPolicy
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.cli.conftest import CUSTOMER, Cli, assert_no_canary, command
+from tests.support.cli import CUSTOMER, Cli, assert_no_canary, command
 
 GROUP = "120363043968066561@g.us"
 

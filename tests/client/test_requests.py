@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from green_api_block import GreenApiBlock
-from tests.conftest import CANARY, ID
+from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 
 BASE = "http://127.0.0.1:8080"

@@ -23,7 +23,7 @@ from green_api_block import (
     RetryPolicy,
     ServerError,
 )
-from tests.conftest import CANARY, ID
+from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 
 CREDS = {"idInstance": ID, "apiTokenInstance": CANARY}

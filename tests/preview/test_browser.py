@@ -18,8 +18,7 @@ from green_api_block.contract import load_manifest, load_tools
 from green_api_block.preview import TOKEN_MARKER, PreviewServer
 from green_api_block.sandbox import Sandbox
 from green_api_block.validation import EcmaValidator, error_path, normalize, schema_errors
-
-from .conftest import ARTIFACTS, Session, open_page, unavailable, visible_params
+from tests.support.browser import ARTIFACTS, Session, open_page, unavailable, visible_params
 
 try:
     from playwright.sync_api import Browser, Page, expect

@@ -18,8 +18,7 @@ import pytest
 from green_api_block.cli import build_parser
 from green_api_block.preview import STATIC_FILES, TOKEN_MARKER, NotificationFeed, PreviewServer
 from green_api_block.sandbox import Sandbox
-
-from .conftest import ROOT
+from tests.support.browser import ROOT
 
 CUSTOMER = "79001234567@c.us"
 

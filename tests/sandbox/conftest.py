@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
+from tests.support.sandbox_http import Api, sandbox_threads
 
-CHAT = "79001234567@c.us"
 BOT_SETTINGS = {
     "incomingWebhook": "yes",
     "outgoingWebhook": "yes",
     "outgoingAPIMessageWebhook": "yes",
     "stateWebhook": "yes",
 }
-
-
-def sandbox_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "green-api-sandbox"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,31 +44,6 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-class Api:
-    """URLs of one instance, Green API style."""
-
-    def __init__(self, instance: SandboxInstance) -> None:
-        self.instance = instance
-
-    def url(self, method: str, *extra: str, token: str | None = None, id_instance: str | None = None) -> str:
-        tok = self.instance.api_token if token is None else token
-        ident = self.instance.id_instance if id_instance is None else id_instance
-        tail = "".join(f"/{e}" for e in extra)
-        return f"{self.instance.api_url}/waInstance{ident}/{method}/{tok}{tail}"
-
-    def send_text(self, http: httpx.Client, text: str = "hello", chat: str = CHAT) -> dict[str, Any]:
-        response = http.post(self.url("sendMessage"), json={"chatId": chat, "message": text})
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
 @pytest.fixture
 def api(inst: SandboxInstance) -> Api:
     return Api(inst)
-
-
-@pytest.fixture
-def api_for() -> type[Api]:
-    """``Api`` itself, for tests that start a sandbox of their own (test modules share no imports)."""
-    return Api

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox
+from tests.support.sandbox_http import CHAT, Api
 
-CHAT = "79001234567@c.us"
 MESSAGE = {"chatId": CHAT, "message": "hello"}
 
 
-def test_status_fault_answers_then_wears_off(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_status_fault_answers_then_wears_off(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     fault = sb.inject_fault("status", method="sendMessage", status=502, times=2)
     first = http.post(api.url("sendMessage"), json=MESSAGE)
     second = http.post(api.url("sendMessage"), json=MESSAGE)
@@ -26,13 +25,13 @@ def test_status_fault_answers_then_wears_off(sb: Sandbox, http: httpx.Client, ap
     assert len(sb.sent_messages(api.instance)) == 1  # faulted sends were not processed
 
 
-def test_500_is_a_json_envelope(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_500_is_a_json_envelope(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("status", method="receiveNotification")
     response = http.get(api.url("receiveNotification"))
     assert response.status_code == 500 and response.json()["statusCode"] == 500
 
 
-def test_429_with_and_without_retry_after(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_429_with_and_without_retry_after(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("status", method="sendMessage", status=429, retry_after=2)
     sb.inject_fault("status", method="sendMessage", status=429)
     with_header = http.post(api.url("sendMessage"), json=MESSAGE)
@@ -41,14 +40,14 @@ def test_429_with_and_without_retry_after(sb: Sandbox, http: httpx.Client, api: 
     assert without.status_code == 429 and "Retry-After" not in without.headers
 
 
-def test_fault_after_processing_means_the_message_went_out(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_fault_after_processing_means_the_message_went_out(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("status", method="sendMessage", status=502, process=True)
     response = http.post(api.url("sendMessage"), json=MESSAGE)
     assert response.status_code == 502
     assert len(sb.sent_messages(api.instance)) == 1
 
 
-def test_drop_before_reading_sends_nothing(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_drop_before_reading_sends_nothing(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("drop_before", method="sendMessage")
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(api.url("sendMessage"), json=MESSAGE)
@@ -57,7 +56,7 @@ def test_drop_before_reading_sends_nothing(sb: Sandbox, http: httpx.Client, api:
 
 
 def test_drop_after_reading_means_sent_then_the_connection_died(
-    sb: Sandbox, http: httpx.Client, api: Any
+    sb: Sandbox, http: httpx.Client, api: Api
 ) -> None:
     sb.inject_fault("drop_after", method="sendMessage")
     with pytest.raises(httpx.RemoteProtocolError):
@@ -67,14 +66,14 @@ def test_drop_after_reading_means_sent_then_the_connection_died(
     assert [e["idMessage"] for e in journal] == [sent.id_message]  # how a client can find out
 
 
-def test_drop_after_without_processing(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_drop_after_without_processing(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("drop_after", method="sendMessage", process=False)
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(api.url("sendMessage"), json=MESSAGE)
     assert sb.sent_messages(api.instance) == []
 
 
-def test_malformed_json(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_malformed_json(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("malformed_json", method="sendMessage", process=True)
     sb.inject_fault("malformed_json", method="receiveNotification")
     response = http.post(api.url("sendMessage"), json=MESSAGE)
@@ -88,7 +87,7 @@ def test_malformed_json(sb: Sandbox, http: httpx.Client, api: Any) -> None:
         json.loads(poll.content)
 
 
-def test_text_body(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_text_body(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("text", method="getStateInstance")
     sb.inject_fault("text", method="getStateInstance", status=503, body="upstream timed out")
     page = http.get(api.url("getStateInstance"))
@@ -101,7 +100,7 @@ def test_text_body(sb: Sandbox, http: httpx.Client, api: Any) -> None:
     )
 
 
-def test_delay_then_normal_answer(sb: Sandbox, http: httpx.Client, api: Any) -> None:
+def test_delay_then_normal_answer(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     sb.inject_fault("delay", method="getStateInstance", delay=0.3)
     started = time.monotonic()
     response = http.get(api.url("getStateInstance"))
@@ -109,7 +108,7 @@ def test_delay_then_normal_answer(sb: Sandbox, http: httpx.Client, api: Any) -> 
     assert time.monotonic() - started >= 0.3
 
 
-def test_delay_makes_a_client_time_out(sb: Sandbox, api: Any) -> None:
+def test_delay_makes_a_client_time_out(sb: Sandbox, api: Api) -> None:
     sb.inject_fault("delay", method="sendMessage", delay=1.0, process=None)
     with httpx.Client(timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
         client.post(api.url("sendMessage"), json=MESSAGE)
@@ -117,8 +116,8 @@ def test_delay_makes_a_client_time_out(sb: Sandbox, api: Any) -> None:
     assert len(sb.sent_messages(api.instance)) == 1
 
 
-def test_faults_match_instance_and_method(sb: Sandbox, http: httpx.Client, api: Any, api_for: Any) -> None:
-    other = api_for(sb.create_instance())
+def test_faults_match_instance_and_method(sb: Sandbox, http: httpx.Client, api: Api) -> None:
+    other = Api(sb.create_instance())
     sb.inject_fault("status", instance=api.instance, status=500, forever=True)
     assert http.get(other.url("getStateInstance")).status_code == 200
     assert http.get(api.url("getStateInstance")).status_code == 500
@@ -132,10 +131,10 @@ def test_faults_do_not_touch_the_control_plane(sb: Sandbox, http: httpx.Client) 
     assert http.get(f"{sb.url}/__sandbox__/health").status_code == 200
 
 
-def test_probability_mode_is_seeded_and_roughly_right(api_for: Any) -> None:
+def test_probability_mode_is_seeded_and_roughly_right() -> None:
     def run(seed: int) -> list[int]:
         with Sandbox(rate_limits=False, max_receive_wait=0) as sb, httpx.Client() as http:
-            api = api_for(sb.create_instance())
+            api = Api(sb.create_instance())
             sb.inject_fault("status", method="receiveNotification", status=500, probability=0.2, seed=seed)
             return [http.get(api.url("receiveNotification")).status_code for _ in range(100)]
 
@@ -144,11 +143,11 @@ def test_probability_mode_is_seeded_and_roughly_right(api_for: Any) -> None:
     assert set(first) == {200, 500} and 8 <= first.count(500) <= 35
 
 
-def test_client_keeps_working_through_random_faults(api_for: Any) -> None:
+def test_client_keeps_working_through_random_faults() -> None:
     """A careful receive loop (retry on error, delete after handling) still sees every item once."""
     with Sandbox(rate_limits=False, max_receive_wait=0) as sb, httpx.Client() as http:
         inst = sb.create_instance()
-        api = api_for(inst)
+        api = Api(inst)
         for n in range(30):
             sb.inject_incoming_text(inst, CHAT, f"m{n}")
         sb.inject_fault("status", method="receiveNotification", status=502, probability=0.1, seed=1)

@@ -16,12 +16,7 @@ import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxError
-
-CHAT = "79001234567@c.us"
-
-
-def sandbox_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "green-api-sandbox"]
+from tests.support.sandbox_http import CHAT, Api, sandbox_threads
 
 
 def port_is_closed(port: int) -> bool:
@@ -113,7 +108,7 @@ def test_close_with_open_keep_alive_connections_is_quick() -> None:
             client.close()
 
 
-def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sb: Sandbox, api: Any) -> None:
+def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sb: Sandbox, api: Api) -> None:
     """With Nagle + delayed ACK a keep-alive client would stall ~40 ms per request."""
     with httpx.Client() as client:
         info = [client.get(f"{sb.url}/__sandbox__/connection").json() for _ in range(3)]
@@ -127,7 +122,7 @@ def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sb: Sandbox, a
     assert elapsed < 3.0, f"200 keep-alive sends took {elapsed:.2f}s"  # 40 ms stalls: 8 s
 
 
-def test_two_hundred_concurrent_clients_are_all_answered(sb: Sandbox, api: Any) -> None:
+def test_two_hundred_concurrent_clients_are_all_answered(sb: Sandbox, api: Api) -> None:
     # aiohttp as the client: httpx's async pool is itself ~10x slower at this (see bench/).
     async def main() -> list[tuple[int, dict[str, Any]]]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
@@ -148,7 +143,7 @@ def test_two_hundred_concurrent_clients_are_all_answered(sb: Sandbox, api: Any) 
     assert {m.id_message for m in sb.sent_messages(api.instance)} == ids
 
 
-def test_hundreds_of_long_polls_wait_together_and_all_wake(api_for: Any) -> None:
+def test_hundreds_of_long_polls_wait_together_and_all_wake() -> None:
     with Sandbox(rate_limits=False, max_receive_wait=20) as sb:
         instances = [sb.create_instance() for _ in range(200)]
 
@@ -156,7 +151,7 @@ def test_hundreds_of_long_polls_wait_together_and_all_wake(api_for: Any) -> None
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
 
                 async def poll(inst: Any) -> Any:
-                    url = api_for(inst).url("receiveNotification")
+                    url = Api(inst).url("receiveNotification")
                     async with session.get(url, params={"receiveTimeout": "20"}) as response:
                         return await response.json()
 
@@ -175,10 +170,10 @@ def test_hundreds_of_long_polls_wait_together_and_all_wake(api_for: Any) -> None
         assert woke_in < 3
 
 
-def test_control_calls_from_many_threads_while_clients_drain(api_for: Any) -> None:
+def test_control_calls_from_many_threads_while_clients_drain() -> None:
     with Sandbox(rate_limits=False, max_receive_wait=0.5) as sb:
         inst = sb.create_instance()
-        api = api_for(inst)
+        api = Api(inst)
         barrier = threading.Barrier(5)
 
         def producer(k: int) -> None:

@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox
-
-CHAT = "79001234567@c.us"
-Api = Any  # the conftest helper class (test modules import nothing from each other)
+from tests.support.sandbox_http import CHAT, Api
 
 
 def error_message(response: httpx.Response) -> str:
@@ -334,10 +332,10 @@ def test_receive_timeout_is_checked(http: httpx.Client, api: Api, value: str) ->
     assert response.status_code == 400 and "'receiveTimeout'" in error_message(response)
 
 
-def test_long_poll_wakes_as_soon_as_something_arrives(http: httpx.Client, api_for: Any) -> None:
+def test_long_poll_wakes_as_soon_as_something_arrives(http: httpx.Client) -> None:
     with Sandbox(rate_limits=False, max_receive_wait=10) as sb:
         inst = sb.create_instance()
-        api = api_for(inst)
+        api = Api(inst)
         timer = threading.Timer(0.3, sb.inject_incoming_text, args=(inst, CHAT, "late"))
         started = time.monotonic()
         timer.start()
@@ -350,7 +348,7 @@ def test_long_poll_wakes_as_soon_as_something_arrives(http: httpx.Client, api_fo
         assert 0.25 <= waited < 2
 
 
-def test_default_hold_is_the_full_receive_timeout(http: httpx.Client, api_for: Any) -> None:
+def test_default_hold_is_the_full_receive_timeout(http: httpx.Client) -> None:
     """Faithful by default: an empty poll is still held after 1 s of a 5 s receiveTimeout."""
     with Sandbox(rate_limits=False) as sb:
         inst = sb.create_instance()
@@ -358,7 +356,7 @@ def test_default_hold_is_the_full_receive_timeout(http: httpx.Client, api_for: A
         started = time.monotonic()
         timer.start()
         try:
-            response = http.get(api_for(inst).url("receiveNotification"), params={"receiveTimeout": 5})
+            response = http.get(Api(inst).url("receiveNotification"), params={"receiveTimeout": 5})
         finally:
             timer.join()
         assert response.json() is not None  # released by the message, not by the clock
@@ -366,16 +364,16 @@ def test_default_hold_is_the_full_receive_timeout(http: httpx.Client, api_for: A
 
 
 @pytest.mark.slow
-def test_empty_poll_is_held_for_receive_timeout(http: httpx.Client, api_for: Any) -> None:
+def test_empty_poll_is_held_for_receive_timeout(http: httpx.Client) -> None:
     with Sandbox(rate_limits=False) as sb:
         inst = sb.create_instance()
         started = time.monotonic()
-        response = http.get(api_for(inst).url("receiveNotification"))  # default receiveTimeout: 5
+        response = http.get(Api(inst).url("receiveNotification"))  # default receiveTimeout: 5
         held = time.monotonic() - started
         assert response.text == "null" and 4.9 <= held < 6.5
 
 
-def test_close_releases_pending_long_polls_at_once(api_for: Any) -> None:
+def test_close_releases_pending_long_polls_at_once() -> None:
     sb = Sandbox(rate_limits=False).start()  # faithful: would hold up to 60 s
     inst = sb.create_instance()
     results: list[float] = []
@@ -383,7 +381,7 @@ def test_close_releases_pending_long_polls_at_once(api_for: Any) -> None:
     def poll() -> None:
         started = time.monotonic()
         with contextlib.suppress(httpx.HTTPError):
-            httpx.get(api_for(inst).url("receiveNotification"), params={"receiveTimeout": 60}, timeout=30)
+            httpx.get(Api(inst).url("receiveNotification"), params={"receiveTimeout": 60}, timeout=30)
         results.append(time.monotonic() - started)
 
     pollers = [threading.Thread(target=poll) for _ in range(5)]
@@ -401,9 +399,9 @@ def test_close_releases_pending_long_polls_at_once(api_for: Any) -> None:
 # ------------------------------------------------------------------------------- limits
 
 
-def test_rate_limit_answers_429(http: httpx.Client, api_for: Any) -> None:
+def test_rate_limit_answers_429(http: httpx.Client) -> None:
     with Sandbox() as sb:
-        api = api_for(sb.create_instance())
+        api = Api(sb.create_instance())
         assert http.get(api.url("getStateInstance")).status_code == 200
         limited = http.get(api.url("getStateInstance"))
         assert limited.status_code == 429 and error_message(limited) == "Too Many Requests"
@@ -412,17 +410,17 @@ def test_rate_limit_answers_429(http: httpx.Client, api_for: Any) -> None:
         assert http.get(api.url("getStateInstance")).status_code == 200
 
 
-def test_rate_limit_can_send_retry_after(http: httpx.Client, api_for: Any) -> None:
+def test_rate_limit_can_send_retry_after(http: httpx.Client) -> None:
     with Sandbox(retry_after_header=True) as sb:
-        api = api_for(sb.create_instance())
+        api = Api(sb.create_instance())
         http.get(api.url("getSettings"))
         limited = http.get(api.url("getSettings"))
         assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
 
 
-def test_send_rate_limit_is_50_per_second(http: httpx.Client, api_for: Any) -> None:
+def test_send_rate_limit_is_50_per_second(http: httpx.Client) -> None:
     with Sandbox() as sb:
-        api = api_for(sb.create_instance())
+        api = Api(sb.create_instance())
         codes = [
             http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": str(i)}).status_code
             for i in range(60)
@@ -431,9 +429,9 @@ def test_send_rate_limit_is_50_per_second(http: httpx.Client, api_for: Any) -> N
         assert len(sb.sent_messages(api.instance)) == codes.count(200)
 
 
-def test_developer_quota_answers_466_with_its_body(http: httpx.Client, api_for: Any) -> None:
+def test_developer_quota_answers_466_with_its_body(http: httpx.Client) -> None:
     with Sandbox(quota=True, rate_limits=False) as sb:
-        api = api_for(sb.create_instance())
+        api = Api(sb.create_instance())
         for n in range(3):
             api.send_text(http, chat=f"7900000000{n}@c.us")
         refused = http.post(api.url("sendMessage"), json={"chatId": "79000000009@c.us", "message": "x"})

@@ -17,7 +17,7 @@ from green_api_block import (
     RetryPolicy,
     Timeouts,
 )
-from tests.conftest import CANARY, ID
+from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 from tests.support.runner import MODES, block_for, run
 from tests.support.stub_server import Action, StubServer, closed_port_url, respond

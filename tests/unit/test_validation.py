@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from green_api_block import GreenApiBlock, InputValidationError, UnknownToolError
-from tests.conftest import CANARY, ID
+from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 
 CREDS = {"idInstance": ID, "apiTokenInstance": CANARY}
