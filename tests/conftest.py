@@ -6,8 +6,25 @@ from collections.abc import Iterator
 import pytest
 
 from green_api_block import GreenApiBlock, RetryPolicy
+from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY, ID
 from tests.support.stub_server import StubServer
+
+
+# The suite's sandbox is the shipped plugin's (green_api_block/sandbox/pytest_plugin.py), under
+# short names. Its options come from markers, usually one per module:
+#     pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
+#     @pytest.mark.green_api_instance(api_token=CANARY, settings={})
+@pytest.fixture
+def sandbox(green_api_sandbox: Sandbox) -> Sandbox:
+    """The plugin's ``green_api_sandbox``: a fresh sandbox per test (``@pytest.mark.green_api_sandbox``)."""
+    return green_api_sandbox
+
+
+@pytest.fixture
+def instance(green_api_instance: SandboxInstance) -> SandboxInstance:
+    """The plugin's ``green_api_instance`` on ``sandbox`` (``@pytest.mark.green_api_instance``)."""
+    return green_api_instance
 
 
 @pytest.fixture

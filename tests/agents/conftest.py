@@ -1,4 +1,8 @@
-"""Fixtures for the agent-facing parts: a sandbox instance whose token is the canary."""
+"""Fixtures for the agent-facing parts: a block on the plugin's sandbox instance.
+
+Each test module on the sandbox sets ``pytestmark = SANDBOX`` (``tests/support/agents.py``), which
+makes the instance's token the canary.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,12 @@ from tests.support.agents import FAST
 from tests.support.credentials import CANARY
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    # Short empty polls keep get_notifications quick; the block's own limiter spaces calls, so
-    # the sandbox's 429s are switched off except where a test injects one.
-    with Sandbox(max_receive_wait=0.2, rate_limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def instance(sandbox: Sandbox) -> SandboxInstance:
-    return sandbox.create_instance(api_token=CANARY, settings={"incomingWebhook": "yes"})
+@pytest.fixture(autouse=True)
+def token_is_the_canary(request: pytest.FixtureRequest) -> None:
+    """The canary checks here prove nothing unless the instance's token is the canary."""
+    if "green_api_instance" in request.fixturenames:
+        token = request.getfixturevalue("green_api_instance").api_token
+        assert token == CANARY, "this module needs pytestmark = SANDBOX (tests/support/agents.py)"
 
 
 @pytest.fixture

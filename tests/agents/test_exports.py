@@ -15,6 +15,9 @@ from mcp import types as mcp_types
 from green_api_block import TOOL_IDS, GreenApiBlock
 from green_api_block.contract import CREDENTIAL_FIELDS, ToolDefinition, load_tools
 from green_api_block.exporters import FORMATS, export_tools, parse_arguments, strip_nulls
+from tests.support.agents import SANDBOX
+
+pytestmark = SANDBOX
 
 CASES = Path(__file__).resolve().parent.parent / "contract" / "cases"
 TOOLS = load_tools()

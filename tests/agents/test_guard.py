@@ -15,7 +15,9 @@ from green_api_block.guard import (
     parse_chat_list,
 )
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.agents import CUSTOMER, GROUP, STRANGER, assert_no_canary
+from tests.support.agents import CUSTOMER, GROUP, SANDBOX, STRANGER, assert_no_canary
+
+pytestmark = SANDBOX
 
 SEND = "green_api_send_message"
 

@@ -15,7 +15,9 @@ from green_api_block.contract import CREDENTIAL_FIELDS
 from green_api_block.guard import Guard
 from green_api_block.integrations.langchain import create_tools
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.agents import CUSTOMER, STRANGER, assert_no_canary
+from tests.support.agents import CUSTOMER, SANDBOX, STRANGER, assert_no_canary
+
+pytestmark = SANDBOX
 
 
 def call(tool: StructuredTool, args: dict[str, Any], call_id: str = "call-1") -> ToolMessage:

@@ -26,8 +26,10 @@ import green_api_block
 from green_api_block import TOOL_IDS
 from green_api_block.contract import load_tools
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.agents import CUSTOMER, GROUP, STRANGER
+from tests.support.agents import CUSTOMER, GROUP, SANDBOX, STRANGER
 from tests.support.credentials import CANARY
+
+pytestmark = SANDBOX
 
 ROOT = Path(green_api_block.__file__).resolve().parent.parent
 TOOLS = load_tools()

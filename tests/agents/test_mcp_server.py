@@ -16,7 +16,9 @@ from green_api_block.contract import CREDENTIAL_FIELDS, load_tools
 from green_api_block.guard import DRY_RUN_OUTPUT_SCHEMA, Guard
 from green_api_block.mcp_server import build_server
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.agents import CUSTOMER, FAST, STRANGER, assert_no_canary
+from tests.support.agents import CUSTOMER, FAST, SANDBOX, STRANGER, assert_no_canary
+
+pytestmark = SANDBOX
 
 TOOLS = load_tools()
 ARGS: dict[str, dict[str, Any]] = {

@@ -1,6 +1,7 @@
 """Fixtures of the CLI tests: the command line in a real process or in this one, against the sandbox.
 
-The helpers they share with the tests (``Cli``, ``command``, ``assert_no_canary``, ...) live in
+The sandbox and instance are the plugin's; each test module on them sets ``pytestmark = SANDBOX``.
+The helpers shared with the tests (``Cli``, ``command``, ``assert_no_canary``, ...) live in
 ``tests/support/cli.py``.
 """
 
@@ -10,7 +11,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +20,6 @@ import pytest
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.cli import ROOT, Cli, Result, assert_no_canary, base_env, command
 from tests.support.credentials import CANARY
-
-BOT_SETTINGS = {
-    "incomingWebhook": "yes",
-    "outgoingWebhook": "yes",
-    "outgoingAPIMessageWebhook": "yes",
-    "stateWebhook": "yes",
-}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    # Empty polls come back after 0.3 s instead of receiveTimeout: watch loops fast in tests.
-    with Sandbox(max_receive_wait=0.3, rate_limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def instance(sandbox: Sandbox) -> SandboxInstance:
-    return sandbox.create_instance(api_token=CANARY, settings=BOT_SETTINGS)
 
 
 @pytest.fixture
@@ -48,6 +30,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(home: Path, sandbox: Sandbox, instance: SandboxInstance) -> dict[str, str]:
     """The environment of a configured user: host and credentials from GREEN_API_* variables."""
+    assert instance.api_token == CANARY, "this module needs pytestmark = SANDBOX (tests/support/cli.py)"
     return {
         **base_env(home),
         "GREEN_API_URL": sandbox.url,

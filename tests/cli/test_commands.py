@@ -12,9 +12,11 @@ from green_api_block import GreenApiBlock, RetryPolicy
 from green_api_block.contract import TOOL_IDS, load_tools
 from green_api_block.manifest import render_manifest
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.cli import CUSTOMER, Cli
+from tests.support.cli import CUSTOMER, SANDBOX, Cli
 from tests.support.credentials import CANARY
 from tests.support.stub_server import closed_port_url
+
+pytestmark = SANDBOX
 
 # -- declaration: tools, schema, manifest ----------------------------------------------------------
 

@@ -10,8 +10,10 @@ import pytest
 
 from green_api_block.redact import mask_token
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.cli import Cli
+from tests.support.cli import SANDBOX, Cli
 from tests.support.credentials import CANARY
+
+pytestmark = SANDBOX
 
 NO_ENV = {"GREEN_API_URL": None, "GREEN_API_ID_INSTANCE": None, "GREEN_API_TOKEN_INSTANCE": None}
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.cli import CUSTOMER, assert_no_canary, command
+from tests.support.cli import CUSTOMER, SANDBOX, assert_no_canary, command
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [*SANDBOX, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ import pytest
 
 from green_api_block import RetryPolicy
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.cli import CUSTOMER, Cli, assert_no_canary, command
+from tests.support.cli import CUSTOMER, SANDBOX, Cli, assert_no_canary, command
+
+pytestmark = SANDBOX
 
 GROUP = "120363043968066561@g.us"
 

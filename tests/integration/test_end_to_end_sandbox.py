@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,15 +15,10 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 FAST = RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(rate_limits=False, max_receive_wait=0.3) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def inst(sb: Sandbox) -> SandboxInstance:
-    return sb.create_instance(settings={"outgoingAPIMessageWebhook": "no", "outgoingWebhook": "no"})
+pytestmark = [
+    pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.3),
+    pytest.mark.green_api_instance(settings={"outgoingAPIMessageWebhook": "no", "outgoingWebhook": "no"}),
+]
 
 
 def _run(mode: str, block: GreenApiBlock, tool: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -38,9 +32,13 @@ def _run(mode: str, block: GreenApiBlock, tool: str, args: dict[str, Any]) -> di
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_five_tools(mode: str, sb: Sandbox, inst: SandboxInstance) -> None:
+def test_five_tools(mode: str, sandbox: Sandbox, instance: SandboxInstance) -> None:
     block = GreenApiBlock(
-        sb.url, id_instance=inst.id_instance, api_token=inst.api_token, retry=FAST, credentials_from_env=False
+        sandbox.url,
+        id_instance=instance.id_instance,
+        api_token=instance.api_token,
+        retry=FAST,
+        credentials_from_env=False,
     )
     chat = "79001234567@c.us"
     assert _run(mode, block, "green_api_get_state_instance", {}) == {"stateInstance": "authorized"}
@@ -66,7 +64,7 @@ def test_five_tools(mode: str, sb: Sandbox, inst: SandboxInstance) -> None:
     )
     for out in (sent_text, sent_file, sent_buttons):
         assert out["success"] is True and out["idMessage"]
-    recorded = sb.sent_messages(inst)
+    recorded = sandbox.sent_messages(instance)
     assert [m.id_message for m in recorded] == [
         sent_text["idMessage"],
         sent_file["idMessage"],
@@ -74,8 +72,8 @@ def test_five_tools(mode: str, sb: Sandbox, inst: SandboxInstance) -> None:
     ]
     assert [m.method for m in recorded] == ["sendMessage", "sendFileByUrl", "sendInteractiveButtonsReply"]
 
-    sb.inject_button_tap(inst, chat, button_text="No")
-    sb.inject_incoming_text(inst, chat, "and deliver at 5 pm please")
+    sandbox.inject_button_tap(instance, chat, button_text="No")
+    sandbox.inject_incoming_text(instance, chat, "and deliver at 5 pm please")
     out = _run(mode, block, "green_api_get_notifications", {"maxNotifications": 10, "receiveTimeout": 5})
     bodies = [n["body"] for n in out["notifications"]]
     assert [b["messageData"]["typeMessage"] for b in bodies] == ["interactiveButtonsResponse", "textMessage"]
@@ -86,38 +84,44 @@ def test_five_tools(mode: str, sb: Sandbox, inst: SandboxInstance) -> None:
         sent_buttons["idMessage"],
     )
     assert out["receiptId"] == out["notifications"][-1]["receiptId"]
-    assert sb.notifications(inst) == [], "both were deleted after they were handed back"
+    assert sandbox.notifications(instance) == [], "both were deleted after they were handed back"
     assert _run(mode, block, "green_api_get_notifications", {}) == {"notifications": [], "receiptId": None}
     block.close()
 
 
-def test_long_poll_returns_as_soon_as_a_message_arrives() -> None:
-    with Sandbox(rate_limits=False) as sb:  # faithful long poll: holds up to receiveTimeout
-        inst = sb.create_instance()
-        with GreenApiBlock(
-            sb.url, id_instance=inst.id_instance, api_token=inst.api_token, credentials_from_env=False
-        ) as block:
-            timer = threading.Timer(0.5, lambda: sb.inject_incoming_text(inst, "79001234567@c.us", "late"))
-            timer.start()
-            started = time.monotonic()
-            out = block.execute("green_api_get_notifications", {"receiveTimeout": 20})
-            elapsed = time.monotonic() - started
+@pytest.mark.green_api_sandbox(max_receive_wait=None)  # faithful long poll: holds up to receiveTimeout
+def test_long_poll_returns_as_soon_as_a_message_arrives(sandbox: Sandbox, instance: SandboxInstance) -> None:
+    with GreenApiBlock(
+        sandbox.url,
+        id_instance=instance.id_instance,
+        api_token=instance.api_token,
+        credentials_from_env=False,
+    ) as block:
+        timer = threading.Timer(
+            0.5, lambda: sandbox.inject_incoming_text(instance, "79001234567@c.us", "late")
+        )
+        timer.start()
+        started = time.monotonic()
+        out = block.execute("green_api_get_notifications", {"receiveTimeout": 20})
+        elapsed = time.monotonic() - started
     assert out["notifications"][0]["body"]["messageData"]["textMessageData"]["textMessage"] == "late"
     assert 0.4 < elapsed < 5
 
 
-def test_sandbox_fault_drop_after_send_is_reported_not_resent(sb: Sandbox, inst: SandboxInstance) -> None:
-    sb.inject_fault("drop_after", method="sendMessage", times=1)
+def test_sandbox_fault_drop_after_send_is_reported_not_resent(
+    sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    sandbox.inject_fault("drop_after", method="sendMessage", times=1)
     for async_transport in ("aiohttp", "httpcore"):
         block = GreenApiBlock(
-            sb.url,
-            id_instance=inst.id_instance,
-            api_token=inst.api_token,
+            sandbox.url,
+            id_instance=instance.id_instance,
+            api_token=instance.api_token,
             retry=FAST,
             async_transport=async_transport,
             credentials_from_env=False,
         )  # type: ignore[arg-type]
-        before = len(sb.sent_messages(inst))
+        before = len(sandbox.sent_messages(instance))
         with pytest.raises(GreenApiError) as info:
             if async_transport == "aiohttp":
                 block.execute("green_api_send_message", {"chatId": "79001234567@c.us", "message": "once"})
@@ -128,31 +132,32 @@ def test_sandbox_fault_drop_after_send_is_reported_not_resent(sb: Sandbox, inst:
                     )
                 )
         assert info.value.code == "outcome_unknown"
-        assert len(sb.sent_messages(inst)) == before + 1, "recorded once, never re-sent"
-        sb.inject_fault("drop_after", method="sendMessage", times=1)
+        assert len(sandbox.sent_messages(instance)) == before + 1, "recorded once, never re-sent"
+        sandbox.inject_fault("drop_after", method="sendMessage", times=1)
         block.close()
-    sb.clear_faults()
+    sandbox.clear_faults()
 
 
-def test_wrong_token_and_unknown_instance(sb: Sandbox, inst: SandboxInstance) -> None:
-    block = GreenApiBlock(sb.url, credentials_from_env=False)
+def test_wrong_token_and_unknown_instance(sandbox: Sandbox, instance: SandboxInstance) -> None:
+    block = GreenApiBlock(sandbox.url, credentials_from_env=False)
     with pytest.raises(GreenApiError) as info:
         block.execute(
-            "green_api_get_state_instance", {"idInstance": inst.id_instance, "apiTokenInstance": "0" * 50}
+            "green_api_get_state_instance", {"idInstance": instance.id_instance, "apiTokenInstance": "0" * 50}
         )
     assert info.value.code == "unauthorized"
     with pytest.raises(GreenApiError) as info:
         block.execute(
-            "green_api_get_state_instance", {"idInstance": "9999999999", "apiTokenInstance": inst.api_token}
+            "green_api_get_state_instance",
+            {"idInstance": "9999999999", "apiTokenInstance": instance.api_token},
         )
     assert info.value.code == "forbidden"
-    sb.set_state(inst, "notAuthorized")
+    sandbox.set_state(instance, "notAuthorized")
     with pytest.raises(GreenApiError) as info:
         block.execute(
             "green_api_send_message",
             {
-                "idInstance": inst.id_instance,
-                "apiTokenInstance": inst.api_token,
+                "idInstance": instance.id_instance,
+                "apiTokenInstance": instance.api_token,
                 "chatId": "79001234567@c.us",
                 "message": "x",
             },
@@ -161,21 +166,25 @@ def test_wrong_token_and_unknown_instance(sb: Sandbox, inst: SandboxInstance) ->
     block.close()
 
 
-def test_find_sent_after_outcome_unknown(sb: Sandbox, inst: SandboxInstance) -> None:
+def test_find_sent_after_outcome_unknown(sandbox: Sandbox, instance: SandboxInstance) -> None:
     block = GreenApiBlock(
-        sb.url, id_instance=inst.id_instance, api_token=inst.api_token, retry=FAST, credentials_from_env=False
+        sandbox.url,
+        id_instance=instance.id_instance,
+        api_token=instance.api_token,
+        retry=FAST,
+        credentials_from_env=False,
     )
-    sb.inject_fault("drop_after", method="sendMessage", times=1)
+    sandbox.inject_fault("drop_after", method="sendMessage", times=1)
     with pytest.raises(GreenApiError) as info:
         block.execute(
             "green_api_send_message", {"chatId": "79001234567@c.us", "message": "Your code is 4242"}
         )
     assert info.value.outcome_unknown
     found = block.find_sent("79001234567@c.us", message="Your code is 4242", minutes=5)
-    assert found is not None and found["idMessage"] == sb.sent_messages(inst)[-1].id_message
+    assert found is not None and found["idMessage"] == sandbox.sent_messages(instance)[-1].id_message
     assert block.find_sent("79001234567@c.us", message="never sent", minutes=5) is None
     assert asyncio.run(block.afind_sent("79001234567@c.us", id_message=found["idMessage"])) is not None
-    n = sb.inject_incoming_text(inst, "79001234567@c.us", "hi")
+    n = sandbox.inject_incoming_text(instance, "79001234567@c.us", "hi")
     got = block.execute("green_api_get_notifications", {"deleteAfterReceive": False})
     receipt = got["receiptId"]
     assert block.delete_notification(receipt) is True

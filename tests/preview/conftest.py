@@ -1,5 +1,7 @@
 """Fixtures for the preview: a preview on an embedded sandbox, and headless Chromium via Playwright.
 
+Tests that need a sandbox of their own take the plugin's (``sandbox``, ``tests/conftest.py``).
+
 The helpers the browser tests share (``open_page``, ``Session``, ``unavailable``, ...) live in
 ``tests/support/browser.py``.
 """
@@ -20,15 +22,11 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    # Short empty polls: a Get notifications run on an empty queue answers within a second.
-    with Sandbox(max_receive_wait=0.5) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def preview(sandbox: Sandbox) -> Iterator[PreviewServer]:
-    with PreviewServer(sandbox=sandbox) as server:
+def preview() -> Iterator[PreviewServer]:
+    """One preview for the module, on a sandbox of its own: the browser tests share one page on it,
+    so its sandbox must outlive a test (the plugin's lasts one). Short empty polls: a Get
+    notifications run on an empty queue answers within a second."""
+    with Sandbox(max_receive_wait=0.5) as sandbox, PreviewServer(sandbox=sandbox) as server:
         yield server
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from green_api_block import GreenApiBlock, RetryPolicy
 from green_api_block.sandbox import Sandbox, SandboxInstance
@@ -32,6 +33,14 @@ CHAT = "79001234567@c.us"
 #: Retries as the block does them, with backoffs short enough for CI (the rules are the same).
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_initial=0.005, backoff_max=0.02)
 REPORT_ENV = "GREEN_API_RELIABILITY_REPORT"
+#: ``pytestmark`` of the modules on the in-process sandbox (the plugin's, fresh per test). Its own
+#: limiter is off: these tests count requests and inject 429s on purpose (test_rate_limits.py
+#: turns it on). Empty polls end after 50 ms instead of 5 s. The instance keeps the sandbox's
+#: default settings (incoming notifications only).
+SANDBOX = [
+    pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.05),
+    pytest.mark.green_api_instance(settings={}),
+]
 
 
 def report(name: str, **figures: Any) -> None:

@@ -35,6 +35,7 @@ from green_api_block.sandbox import Sandbox
 
 from .harness import (
     FAST_RETRY,
+    SANDBOX,
     SandboxProcess,
     make_block,
     open_fds,
@@ -45,6 +46,8 @@ from .harness import (
     settle_rss,
     wait_until,
 )
+
+pytestmark = SANDBOX
 
 ROUNDS = 5
 TIMEOUTS = Timeouts(connect=5, read=1, write=5, pool=10)

@@ -28,6 +28,7 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 from .harness import (
     CHAT,
     MODES,
+    SANDBOX,
     close_block,
     find_sent,
     make_block,
@@ -38,6 +39,8 @@ from .harness import (
     sent_texts,
     wait_until,
 )
+
+pytestmark = SANDBOX
 
 SEND = "green_api_send_message"
 STATE = "green_api_get_state_instance"

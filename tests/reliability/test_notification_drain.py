@@ -26,7 +26,9 @@ import pytest
 from green_api_block import GreenApiError
 from green_api_block.sandbox import Sandbox, SandboxInstance
 
-from .harness import CHAT, close_block, make_block, observe_wire, report, run_tool
+from .harness import CHAT, SANDBOX, close_block, make_block, observe_wire, report, run_tool
+
+pytestmark = SANDBOX
 
 TOOL = "green_api_get_notifications"
 ARGS = {"maxNotifications": 100, "receiveTimeout": 5}

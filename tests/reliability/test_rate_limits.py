@@ -13,7 +13,6 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +22,12 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 from green_api_block.sandbox.errors import ApiError
 
 from .harness import close_block, make_block, observe_wire, report, run_tool, send_args
+
+# The sandbox's own limiter is on here, with Retry-After on its 429s.
+pytestmark = [
+    pytest.mark.green_api_sandbox(rate_limits=True, retry_after_header=True),
+    pytest.mark.green_api_instance(settings={}),
+]
 
 NO_RETRY = RetryPolicy(max_retries=0)
 SEND_RATE = 50  # REFERENCE.md §9.3, sendMessage
@@ -51,12 +56,6 @@ class RateLimitCounter:
 
     def __exit__(self, *exc: object) -> None:
         self.sb.backend.take_rate = self._original  # type: ignore[method-assign]
-
-
-@pytest.fixture
-def limited() -> Iterator[tuple[Sandbox, SandboxInstance]]:
-    with Sandbox(rate_limits=True, retry_after_header=True) as sb:
-        yield sb, sb.create_instance()
 
 
 async def _burst(
@@ -107,9 +106,10 @@ async def _burst(
         pytest.param("sync", 500, id="sync-500", marks=pytest.mark.slow),
     ],
 )
-async def test_a_burst_meets_no_429(mode: str, calls: int, limited: tuple[Sandbox, SandboxInstance]) -> None:
-    sb, inst = limited
-    figures = await _burst(mode, sb, inst, calls, rate_limits=True)
+async def test_a_burst_meets_no_429(
+    mode: str, calls: int, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    figures = await _burst(mode, sandbox, instance, calls, rate_limits=True)
     report("g6_burst_limited", mode=mode, concurrency=100, **figures)
     assert figures["server_429s"] == 0
     assert figures["codes"] == {"ok": calls}
@@ -121,26 +121,24 @@ async def test_a_burst_meets_no_429(mode: str, calls: int, limited: tuple[Sandbo
 
 
 async def test_without_the_limiter_the_same_burst_is_refused(
-    limited: tuple[Sandbox, SandboxInstance],
+    sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
     """The control experiment: the sandbox's limiter is live and the count above would see 429s."""
-    sb, inst = limited
-    figures = await _burst("async-aiohttp", sb, inst, 100, rate_limits=False)
+    figures = await _burst("async-aiohttp", sandbox, instance, 100, rate_limits=False)
     report("g6_burst_unlimited", mode="async-aiohttp", concurrency=100, **figures)
     assert figures["server_429s"] > 0
     assert figures["codes"].get("rate_limited") == figures["server_429s"]
 
 
-async def test_a_429_with_retry_after_is_honoured(limited: tuple[Sandbox, SandboxInstance]) -> None:
+async def test_a_429_with_retry_after_is_honoured(sandbox: Sandbox, instance: SandboxInstance) -> None:
     """getStateInstance is limited to 1 rps; with the block's limiter off, a second call at once is
     refused with ``Retry-After: 1`` and must not come back sooner."""
-    sb, inst = limited
     mode = "async-aiohttp"  # the retry decision is shared by all paths; test_no_duplicate_sends
     # checks a Retry-After on sendMessage through each of them
     retry = RetryPolicy(max_retries=2, backoff_initial=0.01, backoff_max=0.02)
-    block = make_block(mode, sb.url, inst, retry=retry, rate_limits=False)
+    block = make_block(mode, sandbox.url, instance, retry=retry, rate_limits=False)
     try:
-        with RateLimitCounter(sb) as counted, observe_wire(sb) as wire:
+        with RateLimitCounter(sandbox) as counted, observe_wire(sandbox) as wire:
             first = await run_tool(mode, block, "green_api_get_state_instance", {})
             second = await run_tool(mode, block, "green_api_get_state_instance", {})
     finally:
@@ -153,17 +151,16 @@ async def test_a_429_with_retry_after_is_honoured(limited: tuple[Sandbox, Sandbo
     assert gap >= 1.0, f"retried {gap:.3f} s after a 429 with Retry-After: 1"
 
 
-async def test_a_429_without_retry_after_is_backed_off() -> None:
+@pytest.mark.green_api_sandbox(retry_after_header=False)
+async def test_a_429_without_retry_after_is_backed_off(sandbox: Sandbox, instance: SandboxInstance) -> None:
     """No Retry-After (what Green API documents): exponential backoff until the bucket refills."""
-    with Sandbox(rate_limits=True) as sb:
-        inst = sb.create_instance()
-        block = make_block("async-aiohttp", sb.url, inst, retry=RetryPolicy(), rate_limits=False)
-        try:
-            with RateLimitCounter(sb) as counted, observe_wire(sb) as wire:
-                await block.aexecute("green_api_get_state_instance", {})
-                out = await block.aexecute("green_api_get_state_instance", {})
-        finally:
-            await close_block(block)
+    block = make_block("async-aiohttp", sandbox.url, instance, retry=RetryPolicy(), rate_limits=False)
+    try:
+        with RateLimitCounter(sandbox) as counted, observe_wire(sandbox) as wire:
+            await block.aexecute("green_api_get_state_instance", {})
+            out = await block.aexecute("green_api_get_state_instance", {})
+    finally:
+        await close_block(block)
     attempts = wire.of("getStateInstance")
     assert out == {"stateInstance": "authorized"}
     assert counted.refused >= 1

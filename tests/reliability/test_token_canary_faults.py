@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,9 @@ import pytest
 from green_api_block import GreenApiBlock, GreenApiBlockError, RetryPolicy, Timeouts
 from green_api_block.sandbox import Sandbox, SandboxInstance
 
-from .harness import CHAT, MODES, close_block, make_block, report
+from .harness import CHAT, MODES, SANDBOX, close_block, make_block, report
+
+pytestmark = SANDBOX
 
 CANARY = "canaryR3L1ab1l1tyT0KEN" + "0123456789abcdef0123456789"[:28]
 ONE_RETRY = RetryPolicy(max_retries=1, backoff_initial=0.001, backoff_max=0.002)
@@ -72,15 +73,6 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("find_sent", {}),
     ("delete_notification", {}),
 ]
-
-
-@pytest.fixture
-def canary_instance(sandbox: Sandbox) -> Iterator[SandboxInstance]:
-    sandbox.clear_faults()
-    inst = sandbox.create_instance(api_token=CANARY)
-    yield inst
-    sandbox.clear_faults()
-    sandbox.remove_instance(inst)
 
 
 @pytest.fixture
@@ -148,18 +140,20 @@ async def _call(mode: str, block: GreenApiBlock, name: str, args: dict[str, Any]
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.green_api_instance(api_token=CANARY)
 async def test_canary_absent_under_every_fault(
     mode: str,
     scenario: str,
     sandbox: Sandbox,
-    canary_instance: SandboxInstance,
+    instance: SandboxInstance,
     every_log: pytest.LogCaptureFixture,
 ) -> None:
+    assert instance.api_token == CANARY
     fault = SCENARIOS[scenario]
     if fault is not None:
-        sandbox.inject_fault(instance=canary_instance, forever=True, **fault)
-    sandbox.inject_incoming_text(canary_instance, CHAT, "hello")
-    block = make_block(mode, sandbox.url, canary_instance, retry=ONE_RETRY, timeouts=TIMEOUTS)
+        sandbox.inject_fault(instance=instance, forever=True, **fault)
+    sandbox.inject_incoming_text(instance, CHAT, "hello")
+    block = make_block(mode, sandbox.url, instance, retry=ONE_RETRY, timeouts=TIMEOUTS)
     assert CANARY not in repr(block)
     errors = 0
     try:

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,11 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 
 from .harness import CHAT
 from .test_token_canary_faults import CANARY, LOGGERS, ONE_RETRY, SCENARIOS, TIMEOUTS, _texts_of_records
+
+pytestmark = [
+    pytest.mark.green_api_sandbox(max_receive_wait=0.2, rate_limits=False),
+    pytest.mark.green_api_instance(api_token=CANARY, settings={"incomingWebhook": "yes"}),
+]
 
 FAULTS = {name: spec for name, spec in SCENARIOS.items() if spec is not None}
 INPUTS: dict[str, dict[str, Any]] = {
@@ -37,17 +41,12 @@ INPUTS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(max_receive_wait=0.2, rate_limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def faulty(sandbox: Sandbox, request: pytest.FixtureRequest) -> SandboxInstance:
-    inst = sandbox.create_instance(api_token=CANARY, settings={"incomingWebhook": "yes"})
-    sandbox.inject_incoming_text(inst, CHAT, "hello")
-    sandbox.inject_fault(instance=inst, forever=True, **FAULTS[request.param])
-    return inst
+def faulty(sandbox: Sandbox, instance: SandboxInstance, request: pytest.FixtureRequest) -> SandboxInstance:
+    """The canary instance with a message waiting and the scenario's fault on every request."""
+    assert instance.api_token == CANARY
+    sandbox.inject_incoming_text(instance, CHAT, "hello")
+    sandbox.inject_fault(instance=instance, forever=True, **FAULTS[request.param])
+    return instance
 
 
 @pytest.fixture

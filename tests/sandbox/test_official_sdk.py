@@ -19,28 +19,22 @@ API = pytest.importorskip("whatsapp_api_client_python.API")
 
 CHAT = "79001234567@c.us"
 
-
-@pytest.fixture
-def sdk_sandbox() -> Iterator[Sandbox]:
+pytestmark = [
     # Faithful rate limits stay on; only the empty-poll hold is capped to keep the test quick.
-    with Sandbox(max_receive_wait=0.2) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sdk_instance(sdk_sandbox: Sandbox) -> SandboxInstance:
-    return sdk_sandbox.create_instance(
+    pytest.mark.green_api_sandbox(max_receive_wait=0.2),
+    pytest.mark.green_api_instance(
         settings={"incomingWebhook": "yes", "outgoingWebhook": "yes", "outgoingAPIMessageWebhook": "yes"}
-    )
+    ),
+]
 
 
 @pytest.fixture
-def greenapi(sdk_sandbox: Sandbox, sdk_instance: SandboxInstance) -> Iterator[Any]:
+def greenapi(sandbox: Sandbox, instance: SandboxInstance) -> Iterator[Any]:
     client = API.GreenAPI(
-        sdk_instance.id_instance,
-        sdk_instance.api_token,
-        host=sdk_sandbox.url,
-        media=sdk_sandbox.url,
+        instance.id_instance,
+        instance.api_token,
+        host=sandbox.url,
+        media=sandbox.url,
         raise_errors=True,  # any non-200 fails the test loudly instead of being logged
     )
     yield client
@@ -56,24 +50,24 @@ def ok(response: Any) -> Any:
     return response.data
 
 
-def test_send_message(greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance) -> None:
+def test_send_message(greenapi: Any, sandbox: Sandbox, instance: SandboxInstance) -> None:
     data = ok(greenapi.sending.sendMessage(CHAT, "Hello from the official SDK"))
-    (sent,) = sdk_sandbox.sent_messages(sdk_instance)
+    (sent,) = sandbox.sent_messages(instance)
     assert data == {"idMessage": sent.id_message}
     assert sent.text == "Hello from the official SDK"
 
 
-def test_send_file_by_url(greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance) -> None:
+def test_send_file_by_url(greenapi: Any, sandbox: Sandbox, instance: SandboxInstance) -> None:
     data = ok(
         greenapi.sending.sendFileByUrl(
             CHAT, "https://example.org/files/invoice-42.pdf", "invoice-42.pdf", "Invoice"
         )
     )
-    (sent,) = sdk_sandbox.sent_messages(sdk_instance)
+    (sent,) = sandbox.sent_messages(instance)
     assert data["idMessage"] == sent.id_message and sent.type_message == "documentMessage"
 
 
-def test_interactive_buttons(greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance) -> None:
+def test_interactive_buttons(greenapi: Any, sandbox: Sandbox, instance: SandboxInstance) -> None:
     reply = ok(
         greenapi.sending.sendInteractiveButtonsReply(
             CHAT,
@@ -94,16 +88,14 @@ def test_interactive_buttons(greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: 
             header="Support",
         )
     )
-    assert [m.id_message for m in sdk_sandbox.sent_messages(sdk_instance)] == [
+    assert [m.id_message for m in sandbox.sent_messages(instance)] == [
         reply["idMessage"],
         action["idMessage"],
     ]
 
 
-def test_receive_and_delete_notifications(
-    greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance
-) -> None:
-    sdk_sandbox.inject_incoming_text(sdk_instance, CHAT, "hi from the customer", sender_name="Ann")
+def test_receive_and_delete_notifications(greenapi: Any, sandbox: Sandbox, instance: SandboxInstance) -> None:
+    sandbox.inject_incoming_text(instance, CHAT, "hi from the customer", sender_name="Ann")
     item = ok(greenapi.receiving.receiveNotification(5))
     body = item["body"]
     assert body["typeWebhook"] == "incomingMessageReceived"
@@ -115,7 +107,7 @@ def test_receive_and_delete_notifications(
 
 
 def test_a_sent_message_comes_back_as_notifications(
-    greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance
+    greenapi: Any, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
     mid = ok(greenapi.sending.sendMessage(CHAT, "tracked"))["idMessage"]
     kinds = []
@@ -126,20 +118,18 @@ def test_a_sent_message_comes_back_as_notifications(
     assert kinds == ["outgoingAPIMessageReceived", "outgoingMessageStatus"]
 
 
-def test_state_settings_and_journal(
-    greenapi: Any, sdk_sandbox: Sandbox, sdk_instance: SandboxInstance
-) -> None:
+def test_state_settings_and_journal(greenapi: Any, sandbox: Sandbox, instance: SandboxInstance) -> None:
     assert ok(greenapi.account.getStateInstance()) == {"stateInstance": "authorized"}
     settings = ok(greenapi.account.getSettings())
-    assert settings["wid"] == sdk_instance.wid and settings["outgoingWebhook"] == "yes"
+    assert settings["wid"] == instance.wid and settings["outgoingWebhook"] == "yes"
     assert ok(greenapi.account.setSettings({"stateWebhook": "yes"})) == {"saveSettings": True}
     mid = ok(greenapi.sending.sendMessage(CHAT, "journaled"))["idMessage"]
     journal = ok(greenapi.journals.lastOutgoingMessages(60))
     assert journal[0]["idMessage"] == mid and journal[0]["textMessage"] == "journaled"
 
 
-def test_sdk_errors_surface_as_the_sdk_expects(sdk_sandbox: Sandbox, sdk_instance: SandboxInstance) -> None:
-    wrong = API.GreenAPI(sdk_instance.id_instance, "0" * 50, host=sdk_sandbox.url, media=sdk_sandbox.url)
+def test_sdk_errors_surface_as_the_sdk_expects(sandbox: Sandbox, instance: SandboxInstance) -> None:
+    wrong = API.GreenAPI(instance.id_instance, "0" * 50, host=sandbox.url, media=sandbox.url)
     try:
         response = wrong.account.getStateInstance()
         assert response.code == 401 and response.data is None

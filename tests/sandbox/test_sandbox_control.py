@@ -12,10 +12,13 @@ from green_api_block.sandbox import FaultOptions, Sandbox
 
 CHAT = "79001234567@c.us"
 
+# Limits off: the control plane is driven back to back. An empty poll is held 0.2 s.
+pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
+
 
 @pytest.fixture
-def ctl(sb: Sandbox) -> str:
-    return f"{sb.url}/__sandbox__"
+def ctl(sandbox: Sandbox) -> str:
+    return f"{sandbox.url}/__sandbox__"
 
 
 def create(http: httpx.Client, ctl: str, **body: Any) -> dict[str, Any]:
@@ -155,16 +158,16 @@ def test_faults_over_http(http: httpx.Client, ctl: str) -> None:
     assert http.post(f"{ctl}/faults", json={"kind": "status", "typo": 1}).status_code == 400
 
 
-def test_reset_forgets_everything(sb: Sandbox, http: httpx.Client, ctl: str) -> None:
+def test_reset_forgets_everything(sandbox: Sandbox, http: httpx.Client, ctl: str) -> None:
     create(http, ctl)
-    sb.inject_fault("status", forever=True)
+    sandbox.inject_fault("status", forever=True)
     assert http.post(f"{ctl}/reset").json() == {"reset": True}
     assert http.get(f"{ctl}/instances").json() == []
-    assert sb.faults.list() == []
+    assert sandbox.faults.list() == []
 
 
 def test_every_fault_option_is_accepted_over_http_and_typed(
-    http: httpx.Client, ctl: str, sb: Sandbox
+    http: httpx.Client, ctl: str, sandbox: Sandbox
 ) -> None:
     # FaultOptions is the one signature; the endpoint must take each of its keys (camelCase).
     body = {
@@ -185,7 +188,7 @@ def test_every_fault_option_is_accepted_over_http_and_typed(
     assert spelled == set(FaultOptions.__annotations__)
     answer = http.post(f"{ctl}/faults", json=body)
     assert answer.status_code == 201, answer.text
-    (fault,) = sb.faults.list()
+    (fault,) = sandbox.faults.list()
     assert (fault.instance, fault.method, fault.remaining, fault.status) == (
         "1101000001",
         "sendMessage",
@@ -198,6 +201,6 @@ def test_every_fault_option_is_accepted_over_http_and_typed(
         assert refused.status_code == 400 and field in refused.json()["error"]
 
 
-def test_unknown_fault_options_are_refused_by_the_python_api(sb: Sandbox) -> None:
+def test_unknown_fault_options_are_refused_by_the_python_api(sandbox: Sandbox) -> None:
     with pytest.raises(TypeError, match="retryafter"):
-        sb.inject_fault("status", retryafter=1)  # type: ignore[call-arg]
+        sandbox.inject_fault("status", retryafter=1)  # type: ignore[call-arg]

@@ -11,85 +11,90 @@ import pytest
 from green_api_block.sandbox import Sandbox
 from tests.support.sandbox_http import CHAT, Api
 
+# Limits off: fault tests send back to back. An empty poll is held 0.2 s.
+pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
+
 MESSAGE = {"chatId": CHAT, "message": "hello"}
 
 
-def test_status_fault_answers_then_wears_off(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    fault = sb.inject_fault("status", method="sendMessage", status=502, times=2)
+def test_status_fault_answers_then_wears_off(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    fault = sandbox.inject_fault("status", method="sendMessage", status=502, times=2)
     first = http.post(api.url("sendMessage"), json=MESSAGE)
     second = http.post(api.url("sendMessage"), json=MESSAGE)
     third = http.post(api.url("sendMessage"), json=MESSAGE)
     assert [first.status_code, second.status_code, third.status_code] == [502, 502, 200]
     assert first.headers["content-type"].startswith("text/html")  # a gateway's page, not JSON
     assert (fault.hits, fault.remaining) == (2, 0)
-    assert len(sb.sent_messages(api.instance)) == 1  # faulted sends were not processed
+    assert len(sandbox.sent_messages(api.instance)) == 1  # faulted sends were not processed
 
 
-def test_500_is_a_json_envelope(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("status", method="receiveNotification")
+def test_500_is_a_json_envelope(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("status", method="receiveNotification")
     response = http.get(api.url("receiveNotification"))
     assert response.status_code == 500 and response.json()["statusCode"] == 500
 
 
-def test_429_with_and_without_retry_after(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("status", method="sendMessage", status=429, retry_after=2)
-    sb.inject_fault("status", method="sendMessage", status=429)
+def test_429_with_and_without_retry_after(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("status", method="sendMessage", status=429, retry_after=2)
+    sandbox.inject_fault("status", method="sendMessage", status=429)
     with_header = http.post(api.url("sendMessage"), json=MESSAGE)
     without = http.post(api.url("sendMessage"), json=MESSAGE)
     assert (with_header.status_code, with_header.headers["Retry-After"]) == (429, "2")
     assert without.status_code == 429 and "Retry-After" not in without.headers
 
 
-def test_fault_after_processing_means_the_message_went_out(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("status", method="sendMessage", status=502, process=True)
+def test_fault_after_processing_means_the_message_went_out(
+    sandbox: Sandbox, http: httpx.Client, api: Api
+) -> None:
+    sandbox.inject_fault("status", method="sendMessage", status=502, process=True)
     response = http.post(api.url("sendMessage"), json=MESSAGE)
     assert response.status_code == 502
-    assert len(sb.sent_messages(api.instance)) == 1
+    assert len(sandbox.sent_messages(api.instance)) == 1
 
 
-def test_drop_before_reading_sends_nothing(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("drop_before", method="sendMessage")
+def test_drop_before_reading_sends_nothing(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("drop_before", method="sendMessage")
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(api.url("sendMessage"), json=MESSAGE)
-    assert sb.sent_messages(api.instance) == []
+    assert sandbox.sent_messages(api.instance) == []
     assert http.post(api.url("sendMessage"), json=MESSAGE).status_code == 200  # the client recovers
 
 
 def test_drop_after_reading_means_sent_then_the_connection_died(
-    sb: Sandbox, http: httpx.Client, api: Api
+    sandbox: Sandbox, http: httpx.Client, api: Api
 ) -> None:
-    sb.inject_fault("drop_after", method="sendMessage")
+    sandbox.inject_fault("drop_after", method="sendMessage")
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(api.url("sendMessage"), json=MESSAGE)
-    (sent,) = sb.sent_messages(api.instance)
+    (sent,) = sandbox.sent_messages(api.instance)
     journal = http.get(api.url("lastOutgoingMessages")).json()
     assert [e["idMessage"] for e in journal] == [sent.id_message]  # how a client can find out
 
 
-def test_drop_after_without_processing(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("drop_after", method="sendMessage", process=False)
+def test_drop_after_without_processing(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("drop_after", method="sendMessage", process=False)
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(api.url("sendMessage"), json=MESSAGE)
-    assert sb.sent_messages(api.instance) == []
+    assert sandbox.sent_messages(api.instance) == []
 
 
-def test_malformed_json(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("malformed_json", method="sendMessage", process=True)
-    sb.inject_fault("malformed_json", method="receiveNotification")
+def test_malformed_json(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("malformed_json", method="sendMessage", process=True)
+    sandbox.inject_fault("malformed_json", method="receiveNotification")
     response = http.post(api.url("sendMessage"), json=MESSAGE)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.content)
     assert response.content.startswith(b'{"idMessage":"')  # the real answer, cut short
-    assert len(sb.sent_messages(api.instance)) == 1
+    assert len(sandbox.sent_messages(api.instance)) == 1
     poll = http.get(api.url("receiveNotification"))
     with pytest.raises(json.JSONDecodeError):
         json.loads(poll.content)
 
 
-def test_text_body(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("text", method="getStateInstance")
-    sb.inject_fault("text", method="getStateInstance", status=503, body="upstream timed out")
+def test_text_body(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("text", method="getStateInstance")
+    sandbox.inject_fault("text", method="getStateInstance", status=503, body="upstream timed out")
     page = http.get(api.url("getStateInstance"))
     plain = http.get(api.url("getStateInstance"))
     assert page.status_code == 200 and page.text.lstrip().startswith("<html>")
@@ -100,73 +105,71 @@ def test_text_body(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     )
 
 
-def test_delay_then_normal_answer(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_fault("delay", method="getStateInstance", delay=0.3)
+def test_delay_then_normal_answer(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_fault("delay", method="getStateInstance", delay=0.3)
     started = time.monotonic()
     response = http.get(api.url("getStateInstance"))
     assert response.json() == {"stateInstance": "authorized"}
     assert time.monotonic() - started >= 0.3
 
 
-def test_delay_makes_a_client_time_out(sb: Sandbox, api: Api) -> None:
-    sb.inject_fault("delay", method="sendMessage", delay=1.0, process=None)
+def test_delay_makes_a_client_time_out(sandbox: Sandbox, api: Api) -> None:
+    sandbox.inject_fault("delay", method="sendMessage", delay=1.0, process=None)
     with httpx.Client(timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
         client.post(api.url("sendMessage"), json=MESSAGE)
     time.sleep(0.9)  # the handler finishes in the background: a slow send still goes out
-    assert len(sb.sent_messages(api.instance)) == 1
+    assert len(sandbox.sent_messages(api.instance)) == 1
 
 
-def test_faults_match_instance_and_method(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    other = Api(sb.create_instance())
-    sb.inject_fault("status", instance=api.instance, status=500, forever=True)
+def test_faults_match_instance_and_method(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    other = Api(sandbox.create_instance())
+    sandbox.inject_fault("status", instance=api.instance, status=500, forever=True)
     assert http.get(other.url("getStateInstance")).status_code == 200
     assert http.get(api.url("getStateInstance")).status_code == 500
     assert http.get(api.url("getSettings")).status_code == 500
-    sb.clear_faults()
+    sandbox.clear_faults()
     assert http.get(api.url("getStateInstance")).status_code == 200
 
 
-def test_faults_do_not_touch_the_control_plane(sb: Sandbox, http: httpx.Client) -> None:
-    sb.inject_fault("status", status=500, forever=True)
-    assert http.get(f"{sb.url}/__sandbox__/health").status_code == 200
+def test_faults_do_not_touch_the_control_plane(sandbox: Sandbox, http: httpx.Client) -> None:
+    sandbox.inject_fault("status", status=500, forever=True)
+    assert http.get(f"{sandbox.url}/__sandbox__/health").status_code == 200
 
 
-def test_probability_mode_is_seeded_and_roughly_right() -> None:
+@pytest.mark.green_api_sandbox(max_receive_wait=0)
+def test_probability_mode_is_seeded_and_roughly_right(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     def run(seed: int) -> list[int]:
-        with Sandbox(rate_limits=False, max_receive_wait=0) as sb, httpx.Client() as http:
-            api = Api(sb.create_instance())
-            sb.inject_fault("status", method="receiveNotification", status=500, probability=0.2, seed=seed)
-            return [http.get(api.url("receiveNotification")).status_code for _ in range(100)]
+        sandbox.clear_faults()
+        sandbox.inject_fault("status", method="receiveNotification", status=500, probability=0.2, seed=seed)
+        return [http.get(api.url("receiveNotification")).status_code for _ in range(100)]
 
     first, again = run(3), run(3)
     assert first == again
     assert set(first) == {200, 500} and 8 <= first.count(500) <= 35
 
 
-def test_client_keeps_working_through_random_faults() -> None:
+@pytest.mark.green_api_sandbox(max_receive_wait=0)
+def test_client_keeps_working_through_random_faults(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     """A careful receive loop (retry on error, delete after handling) still sees every item once."""
-    with Sandbox(rate_limits=False, max_receive_wait=0) as sb, httpx.Client() as http:
-        inst = sb.create_instance()
-        api = Api(inst)
-        for n in range(30):
-            sb.inject_incoming_text(inst, CHAT, f"m{n}")
-        sb.inject_fault("status", method="receiveNotification", status=502, probability=0.1, seed=1)
-        sb.inject_fault("drop_before", method="deleteNotification", probability=0.1, seed=2)
-        seen: list[str] = []
-        for _ in range(300):
-            try:
-                response = http.get(api.url("receiveNotification"))
-                if response.status_code != 200:
-                    continue
-                item = response.json()
-                if item is None:
-                    break
-                text = item["body"]["messageData"]["textMessageData"]["textMessage"]
-                if text not in seen:
-                    seen.append(text)
-                http.delete(api.url("deleteNotification", str(item["receiptId"])))
-            except httpx.TransportError:
+    for n in range(30):
+        sandbox.inject_incoming_text(api.instance, CHAT, f"m{n}")
+    sandbox.inject_fault("status", method="receiveNotification", status=502, probability=0.1, seed=1)
+    sandbox.inject_fault("drop_before", method="deleteNotification", probability=0.1, seed=2)
+    seen: list[str] = []
+    for _ in range(300):
+        try:
+            response = http.get(api.url("receiveNotification"))
+            if response.status_code != 200:
                 continue
-        assert seen == [f"m{n}" for n in range(30)]
-        faults = sb.faults.list()
-        assert all(f.hits > 0 for f in faults)
+            item = response.json()
+            if item is None:
+                break
+            text = item["body"]["messageData"]["textMessageData"]["textMessage"]
+            if text not in seen:
+                seen.append(text)
+            http.delete(api.url("deleteNotification", str(item["receiptId"])))
+        except httpx.TransportError:
+            continue
+    assert seen == [f"m{n}" for n in range(30)]
+    faults = sandbox.faults.list()
+    assert all(f.hits > 0 for f in faults)

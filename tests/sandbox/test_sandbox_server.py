@@ -15,8 +15,11 @@ import aiohttp
 import httpx
 import pytest
 
-from green_api_block.sandbox import Sandbox, SandboxError
+from green_api_block.sandbox import Sandbox, SandboxError, SandboxInstance
 from tests.support.sandbox_http import CHAT, Api, sandbox_threads
+
+# The tests on the fixture's sandbox: limits off (hundreds of calls at once), empty polls held 0.2 s.
+pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
 
 
 def port_is_closed(port: int) -> bool:
@@ -49,10 +52,8 @@ def test_lifecycle() -> None:
     Sandbox().close()  # closing a never-started sandbox is fine
 
 
-def test_instances_carry_the_url() -> None:
-    with Sandbox() as sb:
-        inst = sb.create_instance()
-        assert inst.api_url == inst.media_url == sb.url
+def test_instances_carry_the_url(sandbox: Sandbox, instance: SandboxInstance) -> None:
+    assert instance.api_url == instance.media_url == sandbox.url
 
 
 def test_two_sandboxes_are_independent() -> None:
@@ -108,10 +109,10 @@ def test_close_with_open_keep_alive_connections_is_quick() -> None:
             client.close()
 
 
-def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sb: Sandbox, api: Api) -> None:
+def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sandbox: Sandbox, api: Api) -> None:
     """With Nagle + delayed ACK a keep-alive client would stall ~40 ms per request."""
     with httpx.Client() as client:
-        info = [client.get(f"{sb.url}/__sandbox__/connection").json() for _ in range(3)]
+        info = [client.get(f"{sandbox.url}/__sandbox__/connection").json() for _ in range(3)]
         assert all(i["tcpNodelay"] for i in info)
         assert len({i["clientPort"] for i in info}) == 1  # one connection, reused
         started = time.perf_counter()
@@ -122,7 +123,7 @@ def test_tcp_nodelay_and_keep_alive_make_sequential_requests_fast(sb: Sandbox, a
     assert elapsed < 3.0, f"200 keep-alive sends took {elapsed:.2f}s"  # 40 ms stalls: 8 s
 
 
-def test_two_hundred_concurrent_clients_are_all_answered(sb: Sandbox, api: Api) -> None:
+def test_two_hundred_concurrent_clients_are_all_answered(sandbox: Sandbox, api: Api) -> None:
     # aiohttp as the client: httpx's async pool is itself ~10x slower at this (see bench/).
     async def main() -> list[tuple[int, dict[str, Any]]]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
@@ -140,62 +141,61 @@ def test_two_hundred_concurrent_clients_are_all_answered(sb: Sandbox, api: Api) 
     assert [status for status, _ in results] == [200] * 200
     ids = {body["idMessage"] for _, body in results}
     assert len(ids) == 200
-    assert {m.id_message for m in sb.sent_messages(api.instance)} == ids
+    assert {m.id_message for m in sandbox.sent_messages(api.instance)} == ids
 
 
-def test_hundreds_of_long_polls_wait_together_and_all_wake() -> None:
-    with Sandbox(rate_limits=False, max_receive_wait=20) as sb:
-        instances = [sb.create_instance() for _ in range(200)]
+@pytest.mark.green_api_sandbox(max_receive_wait=20)
+def test_hundreds_of_long_polls_wait_together_and_all_wake(sandbox: Sandbox) -> None:
+    instances = [sandbox.create_instance() for _ in range(200)]
 
-        async def main() -> tuple[list[Any], float]:
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
+    async def main() -> tuple[list[Any], float]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
 
-                async def poll(inst: Any) -> Any:
-                    url = Api(inst).url("receiveNotification")
-                    async with session.get(url, params={"receiveTimeout": "20"}) as response:
-                        return await response.json()
+            async def poll(inst: Any) -> Any:
+                url = Api(inst).url("receiveNotification")
+                async with session.get(url, params={"receiveTimeout": "20"}) as response:
+                    return await response.json()
 
-                tasks = [asyncio.create_task(poll(i)) for i in instances]
-                await asyncio.sleep(0.3)  # every poll is now parked on the server
-                assert not any(t.done() for t in tasks)
-                started = time.monotonic()
-                for n, inst in enumerate(instances):  # from this thread, while the server loop runs
-                    sb.inject_incoming_text(inst, CHAT, f"for {n}")
-                results = await asyncio.gather(*tasks)
-                return results, time.monotonic() - started
+            tasks = [asyncio.create_task(poll(i)) for i in instances]
+            await asyncio.sleep(0.3)  # every poll is now parked on the server
+            assert not any(t.done() for t in tasks)
+            started = time.monotonic()
+            for n, inst in enumerate(instances):  # from this thread, while the server loop runs
+                sandbox.inject_incoming_text(inst, CHAT, f"for {n}")
+            results = await asyncio.gather(*tasks)
+            return results, time.monotonic() - started
 
-        results, woke_in = asyncio.run(main())
-        texts = [r["body"]["messageData"]["textMessageData"]["textMessage"] for r in results]
-        assert texts == [f"for {n}" for n in range(200)]
-        assert woke_in < 3
+    results, woke_in = asyncio.run(main())
+    texts = [r["body"]["messageData"]["textMessageData"]["textMessage"] for r in results]
+    assert texts == [f"for {n}" for n in range(200)]
+    assert woke_in < 3
 
 
-def test_control_calls_from_many_threads_while_clients_drain() -> None:
-    with Sandbox(rate_limits=False, max_receive_wait=0.5) as sb:
-        inst = sb.create_instance()
-        api = Api(inst)
-        barrier = threading.Barrier(5)
+@pytest.mark.green_api_sandbox(max_receive_wait=0.5)
+def test_control_calls_from_many_threads_while_clients_drain(sandbox: Sandbox, api: Api) -> None:
+    inst = api.instance
+    barrier = threading.Barrier(5)
 
-        def producer(k: int) -> None:
-            barrier.wait()
-            for n in range(40):
-                sb.inject_incoming_text(inst, CHAT, f"{k}:{n}")
+    def producer(k: int) -> None:
+        barrier.wait()
+        for n in range(40):
+            sandbox.inject_incoming_text(inst, CHAT, f"{k}:{n}")
 
-        threads = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
-        for t in threads:
-            t.start()
-        seen: list[str] = []
-        with httpx.Client() as client:
-            barrier.wait()
-            while len(seen) < 160:
-                item = client.get(api.url("receiveNotification")).json()
-                if item is None:
-                    continue
-                seen.append(item["body"]["messageData"]["textMessageData"]["textMessage"])
-                assert client.delete(api.url("deleteNotification", str(item["receiptId"]))).json()["result"]
-        for t in threads:
-            t.join()
-        assert sorted(seen) == sorted(f"{k}:{n}" for k in range(4) for n in range(40))
-        for k in range(4):  # each producer's messages arrive in its order
-            mine = [s for s in seen if s.startswith(f"{k}:")]
-            assert mine == [f"{k}:{n}" for n in range(40)]
+    threads = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    seen: list[str] = []
+    with httpx.Client() as client:
+        barrier.wait()
+        while len(seen) < 160:
+            item = client.get(api.url("receiveNotification")).json()
+            if item is None:
+                continue
+            seen.append(item["body"]["messageData"]["textMessageData"]["textMessage"])
+            assert client.delete(api.url("deleteNotification", str(item["receiptId"]))).json()["result"]
+    for t in threads:
+        t.join()
+    assert sorted(seen) == sorted(f"{k}:{n}" for k in range(4) for n in range(40))
+    for k in range(4):  # each producer's messages arrive in its order
+        mine = [s for s in seen if s.startswith(f"{k}:")]
+        assert mine == [f"{k}:{n}" for n in range(40)]

@@ -13,6 +13,10 @@ import pytest
 from green_api_block.sandbox import Sandbox
 from tests.support.sandbox_http import CHAT, Api
 
+# Limits off so that tests can call 1-RPS methods back to back (the limit tests turn them back on);
+# an empty poll is held 0.2 s, not the whole receiveTimeout.
+pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
+
 
 def error_message(response: httpx.Response) -> str:
     body = response.json()
@@ -68,17 +72,17 @@ def test_method_names_are_case_insensitive_and_options_is_204(http: httpx.Client
 
 
 def test_send_message_returns_an_id_and_records_the_message(
-    sb: Sandbox, http: httpx.Client, api: Api
+    sandbox: Sandbox, http: httpx.Client, api: Api
 ) -> None:
     response = http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": "Привет 👋"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    (sent,) = sb.sent_messages(api.instance)
+    (sent,) = sandbox.sent_messages(api.instance)
     assert response.json() == {"idMessage": sent.id_message}
     assert (sent.chat_id, sent.text, sent.method) == (CHAT, "Привет 👋", "sendMessage")
 
 
-def test_every_send_method(sb: Sandbox, http: httpx.Client, api: Api) -> None:
+def test_every_send_method(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     bodies: dict[str, dict[str, Any]] = {
         "sendFileByUrl": {
             "chatId": CHAT,
@@ -109,7 +113,7 @@ def test_every_send_method(sb: Sandbox, http: httpx.Client, api: Api) -> None:
     for method, body in bodies.items():
         response = http.post(api.url(method), json=body)
         assert response.status_code == 200, (method, response.text)
-    assert [m.type_message for m in sb.sent_messages(api.instance)] == [
+    assert [m.type_message for m in sandbox.sent_messages(api.instance)] == [
         "documentMessage",
         "interactiveButtons",
         "interactiveButtonsReply",
@@ -184,14 +188,14 @@ VALIDATION_CASES: list[tuple[str, Any, str]] = [
 
 @pytest.mark.parametrize(("method", "body", "expected"), VALIDATION_CASES)
 def test_validation_answers_400_like_the_service(
-    sb: Sandbox, http: httpx.Client, api: Api, method: str, body: Any, expected: str
+    sandbox: Sandbox, http: httpx.Client, api: Api, method: str, body: Any, expected: str
 ) -> None:
     response = http.post(api.url(method), json=body)
     assert response.status_code == 400
     message = error_message(response)
     assert message.startswith("Validation failed. Details: ")
     assert expected in message
-    assert sb.sent_messages(api.instance) == []
+    assert sandbox.sent_messages(api.instance) == []
 
 
 def test_accepted_edge_cases(http: httpx.Client, api: Api) -> None:
@@ -231,21 +235,21 @@ def test_malformed_json_body_gets_nodes_parser_message(http: httpx.Client, api: 
 # ------------------------------------------------------------------------------- states
 
 
-def test_state_answers(sb: Sandbox, http: httpx.Client, api: Api) -> None:
+def test_state_answers(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     for state in ("notAuthorized", "blocked", "yellowCard", "sleepMode", "starting", "authorized"):
-        sb.set_state(api.instance, state)
+        sandbox.set_state(api.instance, state)
         assert http.get(api.url("getStateInstance")).json() == {"stateInstance": state}
 
 
-def test_not_authorized_refuses_sends_but_not_polling(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.set_state(api.instance, "notAuthorized")
+def test_not_authorized_refuses_sends_but_not_polling(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.set_state(api.instance, "notAuthorized")
     response = http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": "x"})
     assert response.status_code == 400 and error_message(response) == "instance account not authorized"
     assert http.get(api.url("receiveNotification")).status_code == 200
 
 
-def test_starting_instance_answers_only_its_state(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.set_state(api.instance, "starting")
+def test_starting_instance_answers_only_its_state(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.set_state(api.instance, "starting")
     for response in (
         http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": "x"}),
         http.get(api.url("receiveNotification")),
@@ -259,14 +263,14 @@ def test_starting_instance_answers_only_its_state(sb: Sandbox, http: httpx.Clien
 # ------------------------------------------------------------------------------- settings and journals
 
 
-def test_get_and_set_settings(sb: Sandbox, http: httpx.Client, api: Api) -> None:
+def test_get_and_set_settings(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     settings = http.get(api.url("getSettings")).json()
     assert settings["wid"] == api.instance.wid and settings["incomingCallWebhook"] == "no"
     response = http.post(
         api.url("setSettings"), json={"incomingCallWebhook": "yes", "delaySendMessagesMilliseconds": 1000}
     )
     assert response.json() == {"saveSettings": True}
-    assert sb.get_settings(api.instance)["incomingCallWebhook"] == "yes"
+    assert sandbox.get_settings(api.instance)["incomingCallWebhook"] == "yes"
     bad = http.post(api.url("setSettings"), json={"incomingWebhook": True})
     assert bad.status_code == 400 and "must be one of [yes, no]" in error_message(bad)
     assert http.post(api.url("setSettings"), json={}).status_code == 400
@@ -290,8 +294,8 @@ def test_last_outgoing_messages(http: httpx.Client, api: Api) -> None:
     assert http.get(api.url("lastOutgoingMessages"), params={"minutes": "x"}).status_code == 400
 
 
-def test_last_incoming_messages(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    sb.inject_incoming_text(api.instance, CHAT, "hello bot", sender_name="Ann")
+def test_last_incoming_messages(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    sandbox.inject_incoming_text(api.instance, CHAT, "hello bot", sender_name="Ann")
     (entry,) = http.get(api.url("lastIncomingMessages")).json()
     assert (entry["type"], entry["textMessage"], entry["senderName"], entry["chatId"]) == (
         "incoming",
@@ -312,9 +316,9 @@ def test_empty_queue_answers_json_null_after_the_hold(http: httpx.Client, api: A
     assert 0.15 <= held < 2  # the fixture caps the 5 s hold at 0.2 s
 
 
-def test_receive_returns_the_head_until_deleted(sb: Sandbox, http: httpx.Client, api: Api) -> None:
-    first = sb.inject_incoming_text(api.instance, CHAT, "one")
-    sb.inject_incoming_text(api.instance, CHAT, "two")
+def test_receive_returns_the_head_until_deleted(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    first = sandbox.inject_incoming_text(api.instance, CHAT, "one")
+    sandbox.inject_incoming_text(api.instance, CHAT, "two")
     url = api.url("receiveNotification")
     a, b = http.get(url).json(), http.get(url).json()
     assert a == b and a["receiptId"] == first.receipt_id
@@ -332,45 +336,41 @@ def test_receive_timeout_is_checked(http: httpx.Client, api: Api, value: str) ->
     assert response.status_code == 400 and "'receiveTimeout'" in error_message(response)
 
 
-def test_long_poll_wakes_as_soon_as_something_arrives(http: httpx.Client) -> None:
-    with Sandbox(rate_limits=False, max_receive_wait=10) as sb:
-        inst = sb.create_instance()
-        api = Api(inst)
-        timer = threading.Timer(0.3, sb.inject_incoming_text, args=(inst, CHAT, "late"))
-        started = time.monotonic()
-        timer.start()
-        try:
-            response = http.get(api.url("receiveNotification"), params={"receiveTimeout": 30})
-        finally:
-            timer.join()
-        waited = time.monotonic() - started
-        assert response.json()["body"]["messageData"]["textMessageData"]["textMessage"] == "late"
-        assert 0.25 <= waited < 2
+@pytest.mark.green_api_sandbox(max_receive_wait=10)
+def test_long_poll_wakes_as_soon_as_something_arrives(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    timer = threading.Timer(0.3, sandbox.inject_incoming_text, args=(api.instance, CHAT, "late"))
+    started = time.monotonic()
+    timer.start()
+    try:
+        response = http.get(api.url("receiveNotification"), params={"receiveTimeout": 30})
+    finally:
+        timer.join()
+    waited = time.monotonic() - started
+    assert response.json()["body"]["messageData"]["textMessageData"]["textMessage"] == "late"
+    assert 0.25 <= waited < 2
 
 
-def test_default_hold_is_the_full_receive_timeout(http: httpx.Client) -> None:
+@pytest.mark.green_api_sandbox(max_receive_wait=None)
+def test_default_hold_is_the_full_receive_timeout(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
     """Faithful by default: an empty poll is still held after 1 s of a 5 s receiveTimeout."""
-    with Sandbox(rate_limits=False) as sb:
-        inst = sb.create_instance()
-        timer = threading.Timer(1.2, sb.inject_incoming_text, args=(inst, CHAT, "released"))
-        started = time.monotonic()
-        timer.start()
-        try:
-            response = http.get(Api(inst).url("receiveNotification"), params={"receiveTimeout": 5})
-        finally:
-            timer.join()
-        assert response.json() is not None  # released by the message, not by the clock
-        assert 1.1 <= time.monotonic() - started < 4
+    timer = threading.Timer(1.2, sandbox.inject_incoming_text, args=(api.instance, CHAT, "released"))
+    started = time.monotonic()
+    timer.start()
+    try:
+        response = http.get(api.url("receiveNotification"), params={"receiveTimeout": 5})
+    finally:
+        timer.join()
+    assert response.json() is not None  # released by the message, not by the clock
+    assert 1.1 <= time.monotonic() - started < 4
 
 
 @pytest.mark.slow
-def test_empty_poll_is_held_for_receive_timeout(http: httpx.Client) -> None:
-    with Sandbox(rate_limits=False) as sb:
-        inst = sb.create_instance()
-        started = time.monotonic()
-        response = http.get(Api(inst).url("receiveNotification"))  # default receiveTimeout: 5
-        held = time.monotonic() - started
-        assert response.text == "null" and 4.9 <= held < 6.5
+@pytest.mark.green_api_sandbox(max_receive_wait=None)
+def test_empty_poll_is_held_for_receive_timeout(http: httpx.Client, api: Api) -> None:
+    started = time.monotonic()
+    response = http.get(api.url("receiveNotification"))  # default receiveTimeout: 5
+    held = time.monotonic() - started
+    assert response.text == "null" and 4.9 <= held < 6.5
 
 
 def test_close_releases_pending_long_polls_at_once() -> None:
@@ -399,53 +399,49 @@ def test_close_releases_pending_long_polls_at_once() -> None:
 # ------------------------------------------------------------------------------- limits
 
 
-def test_rate_limit_answers_429(http: httpx.Client) -> None:
-    with Sandbox() as sb:
-        api = Api(sb.create_instance())
-        assert http.get(api.url("getStateInstance")).status_code == 200
-        limited = http.get(api.url("getStateInstance"))
-        assert limited.status_code == 429 and error_message(limited) == "Too Many Requests"
-        assert "Retry-After" not in limited.headers  # Green API documents none
-        time.sleep(1.05)
-        assert http.get(api.url("getStateInstance")).status_code == 200
+@pytest.mark.green_api_sandbox(rate_limits=True)
+def test_rate_limit_answers_429(http: httpx.Client, api: Api) -> None:
+    assert http.get(api.url("getStateInstance")).status_code == 200
+    limited = http.get(api.url("getStateInstance"))
+    assert limited.status_code == 429 and error_message(limited) == "Too Many Requests"
+    assert "Retry-After" not in limited.headers  # Green API documents none
+    time.sleep(1.05)
+    assert http.get(api.url("getStateInstance")).status_code == 200
 
 
-def test_rate_limit_can_send_retry_after(http: httpx.Client) -> None:
-    with Sandbox(retry_after_header=True) as sb:
-        api = Api(sb.create_instance())
-        http.get(api.url("getSettings"))
-        limited = http.get(api.url("getSettings"))
-        assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+@pytest.mark.green_api_sandbox(rate_limits=True, retry_after_header=True)
+def test_rate_limit_can_send_retry_after(http: httpx.Client, api: Api) -> None:
+    http.get(api.url("getSettings"))
+    limited = http.get(api.url("getSettings"))
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
 
 
-def test_send_rate_limit_is_50_per_second(http: httpx.Client) -> None:
-    with Sandbox() as sb:
-        api = Api(sb.create_instance())
-        codes = [
-            http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": str(i)}).status_code
-            for i in range(60)
-        ]
-        assert codes[:50] == [200] * 50 and 429 in codes[50:]
-        assert len(sb.sent_messages(api.instance)) == codes.count(200)
+@pytest.mark.green_api_sandbox(rate_limits=True)
+def test_send_rate_limit_is_50_per_second(sandbox: Sandbox, http: httpx.Client, api: Api) -> None:
+    codes = [
+        http.post(api.url("sendMessage"), json={"chatId": CHAT, "message": str(i)}).status_code
+        for i in range(60)
+    ]
+    assert codes[:50] == [200] * 50 and 429 in codes[50:]
+    assert len(sandbox.sent_messages(api.instance)) == codes.count(200)
 
 
-def test_developer_quota_answers_466_with_its_body(http: httpx.Client) -> None:
-    with Sandbox(quota=True, rate_limits=False) as sb:
-        api = Api(sb.create_instance())
-        for n in range(3):
-            api.send_text(http, chat=f"7900000000{n}@c.us")
-        refused = http.post(api.url("sendMessage"), json={"chatId": "79000000009@c.us", "message": "x"})
-        assert refused.status_code == 466
-        body = refused.json()
-        assert body["correspondentsStatus"]["status"] == "CORRESPONDENTS_QUOTE_EXCEEDED"
-        assert body["invokeStatus"]["method"] == "sendmessage"
+@pytest.mark.green_api_sandbox(quota=True)
+def test_developer_quota_answers_466_with_its_body(http: httpx.Client, api: Api) -> None:
+    for n in range(3):
+        api.send_text(http, chat=f"7900000000{n}@c.us")
+    refused = http.post(api.url("sendMessage"), json={"chatId": "79000000009@c.us", "message": "x"})
+    assert refused.status_code == 466
+    body = refused.json()
+    assert body["correspondentsStatus"]["status"] == "CORRESPONDENTS_QUOTE_EXCEEDED"
+    assert body["invokeStatus"]["method"] == "sendmessage"
 
 
 # ------------------------------------------------------------------------------- injections over the wire
 
 
 def test_injected_messages_arrive_in_their_documented_shapes(
-    sb: Sandbox, http: httpx.Client, api: Api
+    sandbox: Sandbox, http: httpx.Client, api: Api
 ) -> None:
     ask = http.post(
         api.url("sendInteractiveButtonsReply"),
@@ -455,17 +451,19 @@ def test_injected_messages_arrive_in_their_documented_shapes(
             "buttons": [{"buttonId": "y", "buttonText": "Yes"}, {"buttonId": "n", "buttonText": "No"}],
         },
     ).json()["idMessage"]
-    sb.clear_notifications(api.instance)
-    sb.inject_button_tap(api.instance, CHAT, button_text="No")
-    sb.inject_button_tap(api.instance, CHAT, button_id="y", variant="templateButtonsReplyMessage")
-    sb.inject_button_tap(api.instance, CHAT, variant="buttonsResponseMessage")
-    sb.inject_incoming_image(api.instance, CHAT, caption="receipt")
-    sb.inject_incoming_document(api.instance, CHAT, "contract.pdf")
-    sb.inject_location(api.instance, CHAT, 55.75, 37.61, name="Office")
-    sb.inject_contact(api.instance, CHAT, "Bob", "79007654321")
-    sb.inject_extended_text(api.instance, CHAT, "see https://example.org", title="Example")
-    sb.inject_reaction(api.instance, CHAT, "👍", ask)
-    sb.inject_incoming_text(api.instance, "120363043968066561@g.us", "hi all", sender=CHAT, chat_name="Team")
+    sandbox.clear_notifications(api.instance)
+    sandbox.inject_button_tap(api.instance, CHAT, button_text="No")
+    sandbox.inject_button_tap(api.instance, CHAT, button_id="y", variant="templateButtonsReplyMessage")
+    sandbox.inject_button_tap(api.instance, CHAT, variant="buttonsResponseMessage")
+    sandbox.inject_incoming_image(api.instance, CHAT, caption="receipt")
+    sandbox.inject_incoming_document(api.instance, CHAT, "contract.pdf")
+    sandbox.inject_location(api.instance, CHAT, 55.75, 37.61, name="Office")
+    sandbox.inject_contact(api.instance, CHAT, "Bob", "79007654321")
+    sandbox.inject_extended_text(api.instance, CHAT, "see https://example.org", title="Example")
+    sandbox.inject_reaction(api.instance, CHAT, "👍", ask)
+    sandbox.inject_incoming_text(
+        api.instance, "120363043968066561@g.us", "hi all", sender=CHAT, chat_name="Team"
+    )
 
     datas = []
     while (item := http.get(api.url("receiveNotification")).json()) is not None:
@@ -502,10 +500,10 @@ def test_injected_messages_arrive_in_their_documented_shapes(
     assert datas[8]["quotedMessage"] == {"stanzaId": ask, "participant": api.instance.wid}
 
 
-def test_a_tap_needs_a_button_message(sb: Sandbox, api: Api) -> None:
+def test_a_tap_needs_a_button_message(sandbox: Sandbox, api: Api) -> None:
     from green_api_block.sandbox import SandboxError
 
     with pytest.raises(SandboxError, match="no button message"):
-        sb.inject_button_tap(api.instance, CHAT, button_id="x")
-    tap = sb.inject_button_tap(api.instance, CHAT, button_id="x", button_text="X", stanza_id="BAE5")
+        sandbox.inject_button_tap(api.instance, CHAT, button_id="x")
+    tap = sandbox.inject_button_tap(api.instance, CHAT, button_id="x", button_text="X", stanza_id="BAE5")
     assert tap.body["messageData"]["interactiveButtonsResponse"]["stanzaId"] == "BAE5"

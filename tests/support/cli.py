@@ -13,11 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 import green_api_block
 from tests.support.credentials import CANARY
 
 ROOT = Path(green_api_block.__file__).resolve().parent.parent
 CUSTOMER = "79001234567@c.us"
+
+#: ``pytestmark`` of every CLI test module on the sandbox: the instance's token is the canary (the
+#: ``env`` fixture hands it to the command line), with the bot's notifications on. Empty polls come
+#: back after 0.3 s instead of receiveTimeout, so watch loops fast; no 429s.
+SANDBOX = [
+    pytest.mark.green_api_sandbox(max_receive_wait=0.3, rate_limits=False),
+    pytest.mark.green_api_instance(api_token=CANARY),
+]
 
 
 @dataclass
