@@ -12,12 +12,17 @@ from typing import Any
 import pytest
 
 from green_api_block import GreenApiError, RetryPolicy, Timeouts
+from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.runner import MODES, block_for, run
-from tests.support.stub_server import Action, StubServer, closed_port_url, respond
+from tests.support.stub_server import StubServer, closed_port_url, respond
 
 SEND = ("green_api_send_message", {"chatId": "79001234567@c.us", "message": "hello"})
 STATE = ("green_api_get_state_instance", {})
 FAST = RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
+
+# The faults come from the sandbox (its limiter off: these tests count requests). The stub server
+# is left for what the sandbox cannot do: a zero Retry-After, and counting TCP connections.
+pytestmark = pytest.mark.green_api_sandbox(rate_limits=False)
 
 
 def _call(mode: str, url: str, creds: dict[str, str], tool: tuple[str, dict[str, Any]], **kw: Any) -> Any:
@@ -30,27 +35,30 @@ def _call(mode: str, url: str, creds: dict[str, str], tool: tuple[str, dict[str,
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_send_read_then_dropped_is_not_retried(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
-    stub.script(Action("drop_after_read"))
+def test_send_read_then_dropped_is_not_retried(
+    mode: str, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    fault = sandbox.inject_fault("drop_after", method="sendMessage", forever=True)
     with pytest.raises(GreenApiError) as info:
-        _call(mode, stub.url, creds, SEND)
+        _call(mode, sandbox.url, instance.credentials(), SEND)
     assert info.value.code == "outcome_unknown"
     assert info.value.outcome_unknown is True
     assert info.value.retryable is False
-    assert len(stub.received) == 1, "a POST the server read must never be sent again"
-    assert stub.connections == 1
+    assert fault.hits == 1, "a POST the server read must never be sent again"
+    assert len(sandbox.sent_messages(instance)) == 1
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_send_dropped_before_body_read_is_not_retried(
-    mode: str, stub: StubServer, creds: dict[str, str]
+    mode: str, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
-    stub.script(Action("drop_before_read"))
+    fault = sandbox.inject_fault("drop_before", method="sendMessage", forever=True)
     with pytest.raises(GreenApiError) as info:
-        _call(mode, stub.url, creds, SEND)
+        _call(mode, sandbox.url, instance.credentials(), SEND)
     # The request line and headers went out: nothing on the wire proves the send did not happen.
     assert info.value.code == "outcome_unknown"
-    assert stub.connections == 1
+    assert fault.hits == 1
+    assert sandbox.sent_messages(instance) == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -64,34 +72,39 @@ def test_send_to_refused_port_is_retried_then_reported(mode: str, creds: dict[st
 
 @pytest.mark.parametrize("mode", MODES)
 def test_send_timeout_after_sending_is_not_retried(
-    mode: str, stub: StubServer, creds: dict[str, str]
+    mode: str, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
-    stub.script(respond(200, b'{"idMessage":"LATE"}', delay=0.6))
+    # The sandbox reads the whole request, then stalls past the client's read timeout.
+    fault = sandbox.inject_fault("delay", method="sendMessage", delay=0.6, forever=True)
     timeouts = Timeouts(connect=2, read=0.2, write=2, pool=2)
     with pytest.raises(GreenApiError) as info:
-        _call(mode, stub.url, creds, SEND, timeouts=timeouts)
+        _call(mode, sandbox.url, instance.credentials(), SEND, timeouts=timeouts)
     assert info.value.code == "outcome_unknown"
-    assert len(stub.received) == 1
+    assert fault.hits == 1
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", [500, 502, 503, 499])
 def test_send_server_error_is_not_retried(
-    mode: str, status: int, stub: StubServer, creds: dict[str, str]
+    mode: str, status: int, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
-    stub.script(respond(status, b"Bad Gateway"), respond(200, b'{"idMessage":"X"}'))
+    # One error, then the server would answer normally: a retry would succeed and record a send.
+    fault = sandbox.inject_fault("status", method="sendMessage", status=status, body="Bad Gateway")
     with pytest.raises(GreenApiError) as info:
-        _call(mode, stub.url, creds, SEND)
+        _call(mode, sandbox.url, instance.credentials(), SEND)
     assert info.value.code == "server_error"
     assert info.value.status_code == status
     assert info.value.outcome_unknown is True
-    assert len(stub.received) == 1
+    assert fault.hits == 1
+    assert sandbox.sent_messages(instance) == []
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_send_429_is_retried_honouring_retry_after(
     mode: str, stub: StubServer, creds: dict[str, str]
 ) -> None:
+    # On the stub: "Retry-After: 0" (retry at once) is a header the sandbox does not send (its
+    # Retry-After is whole seconds, at least 1).
     stub.script(respond(429, b"", {"Retry-After": "0"}), respond(200, b'{"idMessage":"OK1"}'))
     out = _call(mode, stub.url, creds, SEND)
     assert out == {"idMessage": "OK1", "success": True}
@@ -99,15 +112,12 @@ def test_send_429_is_retried_honouring_retry_after(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_read_is_retried_after_drop_and_5xx(mode: str, stub: StubServer, creds: dict[str, str]) -> None:
-    stub.script(
-        Action("drop_after_read"),
-        respond(502, b"Bad Gateway"),
-        respond(200, b'{"stateInstance":"authorized"}'),
-    )
-    out = _call(mode, stub.url, creds, STATE)
+def test_read_is_retried_after_drop_and_5xx(mode: str, sandbox: Sandbox, instance: SandboxInstance) -> None:
+    dropped = sandbox.inject_fault("drop_after", method="getStateInstance")
+    failed = sandbox.inject_fault("status", method="getStateInstance", status=502)
+    out = _call(mode, sandbox.url, instance.credentials(), STATE)
     assert out == {"stateInstance": "authorized"}
-    assert len(stub.received) == 3
+    assert (dropped.hits, failed.hits) == (1, 1)  # then the third request was answered
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 import pluggy
+import pytest
 
 from green_api_block import TOOL_IDS, GreenApiBlock, hookspecs
-from tests.support.stub_server import StubServer, respond
+from green_api_block.sandbox import Sandbox, SandboxInstance
 
 
 def make_host() -> pluggy.PluginManager:
@@ -34,20 +35,15 @@ def test_host_discovers_and_runs_the_block(monkeypatch: object) -> None:
     assert pm.get_plugin("green_api") is not None
 
 
-def test_host_runs_a_tool_from_discovery(monkeypatch: object) -> None:
-    import pytest
-
-    mp = pytest.MonkeyPatch()
-    with StubServer() as stub:
-        stub.script(respond(200, b'{"stateInstance":"authorized"}'))
-        mp.setenv("GREEN_API_URL", stub.url)
-        try:
-            pm = make_host()
-            (block,) = [b for group in pm.hook.aacflow_register_blocks() for b in group]
-            out = block.execute(
-                "green_api_get_state_instance", {"idInstance": "1101000001", "apiTokenInstance": "abc123"}
-            )
-        finally:
-            mp.undo()
+@pytest.mark.green_api_instance(id_instance="1101000001", api_token="abc123")
+def test_host_runs_a_tool_from_discovery(
+    sandbox: Sandbox, instance: SandboxInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREEN_API_URL", sandbox.url)
+    pm = make_host()
+    (block,) = [b for group in pm.hook.aacflow_register_blocks() for b in group]
+    out = block.execute(
+        "green_api_get_state_instance", {"idInstance": "1101000001", "apiTokenInstance": "abc123"}
+    )
+    # Only /waInstance1101000001/getStateInstance/abc123 gets this: another id is 403, another token 401.
     assert out == {"stateInstance": "authorized"}
-    assert stub.received[0].target == "/waInstance1101000001/getStateInstance/abc123"

@@ -17,15 +17,22 @@ from green_api_block import (
     RetryPolicy,
     Timeouts,
 )
+from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 from tests.support.runner import MODES, block_for, run
-from tests.support.stub_server import Action, StubServer, closed_port_url, respond
+from tests.support.stub_server import closed_port_url
 
 CREDS = {"idInstance": ID, "apiTokenInstance": CANARY}
 FAST = RetryPolicy(max_retries=1, backoff_initial=0.001, backoff_max=0.002)
 SEND = ("green_api_send_message", {**CREDS, "chatId": "79001234567@c.us", "message": "hi"})
 STATE = ("green_api_get_state_instance", CREDS)
+
+# The canary instance: the token travels in every URL path, as Green API's does.
+pytestmark = [
+    pytest.mark.green_api_sandbox(rate_limits=False),
+    pytest.mark.green_api_instance(id_instance=ID, api_token=CANARY),
+]
 
 
 def _assert_clean(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
@@ -42,40 +49,43 @@ def _assert_clean(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
         assert CANARY not in text
 
 
+# What the sandbox answers in each scenario, on every request: the token echoed wherever a body can.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "timeout": {"kind": "delay", "delay": 0.5},
+    "401": {"kind": "status", "status": 401, "body": "Unauthorized " + CANARY},
+    "500": {"kind": "status", "status": 500, "body": f"Internal error for /sendMessage/{CANARY}"},
+    "non-json": {"kind": "text", "body": "<html>" + CANARY},
+    "dropped": {"kind": "drop_after"},
+    "429": {"kind": "status", "status": 429, "body": "slow down"},
+}
+
+
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(
-    "scenario",
-    ["refused", "timeout", "401", "500", "non-json", "dropped", "429"],
-)
-def test_no_token_on_error_paths(mode: str, scenario: str, all_logs: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("scenario", ["refused", *SCENARIOS])
+def test_no_token_on_error_paths(
+    mode: str, scenario: str, sandbox: Sandbox, instance: SandboxInstance, all_logs: pytest.LogCaptureFixture
+) -> None:
     timeouts = Timeouts(connect=1, read=0.2, write=1, pool=1)
-    with StubServer() as stub:
-        script = {
-            "timeout": [respond(200, b"{}", delay=0.5)],
-            "401": [respond(401, b"Unauthorized " + CANARY.encode())],
-            "500": [respond(500, f"Internal error for /sendMessage/{CANARY}".encode())],
-            "non-json": [respond(200, b"<html>" + CANARY.encode())],
-            "dropped": [Action("drop_after_read")],
-            "429": [respond(429, b"slow down")],
-        }.get(scenario, [respond()])
-        stub.script(*script)
-        url = closed_port_url() if scenario == "refused" else stub.url
-        for tool in (SEND, STATE):
-            block = block_for(mode, url, retry=FAST, timeouts=timeouts)
-            with pytest.raises(GreenApiBlockError) as info:
-                run(mode, block, *tool)
-            block.close()
-            _assert_clean(info.value, all_logs)
+    if scenario in SCENARIOS:
+        sandbox.inject_fault(forever=True, **SCENARIOS[scenario])
+    url = closed_port_url() if scenario == "refused" else sandbox.url
+    for tool in (SEND, STATE):
+        block = block_for(mode, url, retry=FAST, timeouts=timeouts)
+        with pytest.raises(GreenApiBlockError) as info:
+            run(mode, block, *tool)
+        block.close()
+        _assert_clean(info.value, all_logs)
 
 
-def test_no_token_in_successful_call_logs(all_logs: pytest.LogCaptureFixture) -> None:
-    with StubServer() as stub:
-        stub.script(respond(200, b'{"idMessage":"A"}'))
-        for mode in MODES:
-            block = block_for(mode, stub.url)
-            run(mode, block, *SEND)
-            block.close()
-        assert all(CANARY in r.target for r in stub.received), "the token did reach the server"
+def test_no_token_in_successful_call_logs(
+    sandbox: Sandbox, instance: SandboxInstance, all_logs: pytest.LogCaptureFixture
+) -> None:
+    for mode in MODES:
+        block = block_for(mode, sandbox.url)
+        run(mode, block, *SEND)
+        block.close()
+    # The sandbox authenticates by the token in the URL: each send it took carried the token.
+    assert len(sandbox.sent_messages(instance)) == len(MODES), "the token did reach the server"
     assert any("HTTP Request" in r.getMessage() for r in all_logs.records), "httpx logged its request line"
     for r in all_logs.records:
         assert CANARY not in r.getMessage()

@@ -1,9 +1,11 @@
-"""A scriptable HTTP/1.1 server on 127.0.0.1 for wire-level tests.
+"""A scriptable HTTP/1.1 server on 127.0.0.1, for what the sandbox cannot show or send.
 
-Each request takes the next scripted action (the last one repeats): answer with a status and
-body, close the connection after reading the whole request, close it before reading the body,
-or wait first. Every request that was read in full is recorded, so a test can count what
-actually reached the server.
+Faults come from the sandbox (``Sandbox.inject_fault``); this stub is kept for the two things it
+does not do: answer with any header a test scripts (a ``Retry-After: 0``; the sandbox's is whole
+seconds, at least 1), and count the TCP connections a client opened.
+
+Each request takes the next scripted answer (the last one repeats). Every request is recorded, so
+a test can count what actually reached the server.
 """
 
 from __future__ import annotations
@@ -11,18 +13,15 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass
 class Action:
-    kind: str = "respond"  # respond | drop_after_read | drop_before_read
     status: int = 200
     body: bytes = b"{}"
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
 
 
 @dataclass
@@ -33,11 +32,9 @@ class Received:
     body: bytes
 
 
-def respond(
-    status: int = 200, body: Any = b"{}", headers: dict[str, str] | None = None, delay: float = 0.0
-) -> Action:
+def respond(status: int = 200, body: Any = b"{}", headers: dict[str, str] | None = None) -> Action:
     raw = body if isinstance(body, bytes) else str(body).encode()
-    return Action("respond", status, raw, headers or {}, delay)
+    return Action(status, raw, headers or {})
 
 
 class StubServer:
@@ -80,7 +77,7 @@ class StubServer:
         if not line:
             return False
         parts = line.decode("latin-1").split(" ", 2)
-        if len(parts) != 3:  # a stray CRLF or garbage after a dropped request: hang up
+        if len(parts) != 3:  # a stray CRLF or garbage: hang up
             return False
         method, target, _ = parts
         headers: dict[str, str] = {}
@@ -91,15 +88,9 @@ class StubServer:
             name, _, value = raw.partition(":")
             headers[name.strip().lower()] = value.strip()
         action = self._next()
-        if action.kind == "drop_before_read":
-            return False
         body = h.rfile.read(int(headers.get("content-length", "0") or 0))
         with self._lock:
             self.received.append(Received(method, target, headers, body))
-        if action.delay:
-            time.sleep(action.delay)
-        if action.kind == "drop_after_read":
-            return False
         head = f"HTTP/1.1 {action.status} X\r\nContent-Length: {len(action.body)}\r\n"
         head += "".join(
             f"{k}: {v}\r\n" for k, v in {"Content-Type": "application/json", **action.headers}.items()
