@@ -101,7 +101,8 @@ def sync_httpx(target: Target) -> SyncPair:
 
 
 def sync_sdk(target: Target) -> SyncPair:
-    from whatsapp_api_client_python import API
+    # The official SDK ships neither type hints nor a py.typed marker.
+    from whatsapp_api_client_python import API  # type: ignore[import-untyped]
 
     api = API.GreenAPI(target.id_instance, target.api_token, host=target.url, media=target.url)
 

@@ -36,9 +36,9 @@ def test_allowlist_entries_are_normalised_like_tool_input() -> None:
 def test_switches_from_the_environment_and_arguments_win() -> None:
     env = {"GREEN_API_ALLOWED_CHATS": "79001234567", "GREEN_API_DRY_RUN": "yes", "GREEN_API_MAX_SENDS": "3"}
     guard = Guard.from_env(env)
-    assert (guard.allowed_chats, guard.dry_run, guard.max_sends) == ({CUSTOMER}, True, 3)
+    assert (guard.allowed_chats, guard.dry_run, guard.max_sends) == (frozenset({CUSTOMER}), True, 3)
     guard = Guard.from_env(env, allowed_chats=[GROUP], dry_run=False, max_sends=0)
-    assert (guard.allowed_chats, guard.dry_run, guard.max_sends) == ({GROUP}, False, 0)
+    assert (guard.allowed_chats, guard.dry_run, guard.max_sends) == (frozenset({GROUP}), False, 0)
     assert not Guard.from_env({}).active
     with pytest.raises(ConfigError, match="GREEN_API_DRY_RUN"):
         Guard.from_env({"GREEN_API_DRY_RUN": "maybe"})

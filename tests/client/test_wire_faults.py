@@ -16,8 +16,9 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.runner import MODES, block_for, run
 from tests.support.stub_server import StubServer, closed_port_url, respond
 
-SEND = ("green_api_send_message", {"chatId": "79001234567@c.us", "message": "hello"})
-STATE = ("green_api_get_state_instance", {})
+Call = tuple[str, dict[str, Any]]  # a tool and its inputs
+SEND: Call = ("green_api_send_message", {"chatId": "79001234567@c.us", "message": "hello"})
+STATE: Call = ("green_api_get_state_instance", {})
 FAST = RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
 
 # The faults come from the sandbox (its limiter off: these tests count requests). The stub server
@@ -25,7 +26,7 @@ FAST = RetryPolicy(max_retries=3, backoff_initial=0.001, backoff_max=0.005)
 pytestmark = pytest.mark.green_api_sandbox(rate_limits=False)
 
 
-def _call(mode: str, url: str, creds: dict[str, str], tool: tuple[str, dict[str, Any]], **kw: Any) -> Any:
+def _call(mode: str, url: str, creds: dict[str, str], tool: Call, **kw: Any) -> Any:
     kw.setdefault("retry", FAST)
     block = block_for(mode, url, **kw)
     try:

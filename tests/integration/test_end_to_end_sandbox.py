@@ -120,7 +120,7 @@ def test_sandbox_fault_drop_after_send_is_reported_not_resent(
             retry=FAST,
             async_transport=async_transport,
             credentials_from_env=False,
-        )  # type: ignore[arg-type]
+        )
         before = len(sandbox.sent_messages(instance))
         with pytest.raises(GreenApiError) as info:
             if async_transport == "aiohttp":

@@ -47,7 +47,7 @@ def _expected(tool: str, data: dict[str, Any]) -> tuple[str, str, dict[str, Any]
     if tool == "green_api_send_message":
         return "POST", "sendMessage", {"chatId": data["chatId"], "message": data["message"]}, {}
     if tool == "green_api_send_file":
-        body = {k: data[k] for k in ("chatId", "urlFile", "fileName", "caption") if k in data}
+        body: dict[str, Any] = {k: data[k] for k in ("chatId", "urlFile", "fileName", "caption") if k in data}
         return "POST", "sendFileByUrl", body, {}
     if tool == "green_api_send_buttons":
         action = any(b.get("type") in ("copy", "call", "url") for b in data["buttons"])

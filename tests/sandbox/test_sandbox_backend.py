@@ -302,7 +302,7 @@ def test_state_policy() -> None:
     b.check_state(starting, "state")
     for kind in ("send", "receive", "account", "journal"):
         with pytest.raises(ApiError, match="instance in starting process try later"):
-            b.check_state(starting, kind)  # type: ignore[arg-type]
+            b.check_state(starting, kind)
     with pytest.raises(ApiError, match="instance account not authorized") as err:
         b.check_state(unlinked, "send")
     assert err.value.status == 400
