@@ -10,8 +10,8 @@ import pytest
 
 from green_api_block.cli.output import Ui
 from green_api_block.redact import register_secret
-from tests.cli.conftest import ROOT
-from tests.conftest import CANARY
+from tests.support.cli import ROOT
+from tests.support.credentials import CANARY
 
 
 class FakeTty(io.StringIO):
