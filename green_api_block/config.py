@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .netaddr import is_loopback
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -59,15 +59,6 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 499, 500, 502, 503, 504}))
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def normalize_base_url(url: str, *, what: str = "api_url") -> str:
     """Validate a Green API base URL and strip trailing slashes.
 
@@ -83,7 +74,7 @@ def normalize_base_url(url: str, *, what: str = "api_url") -> str:
         raise ConfigError(f"{what} must not carry a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError(f"{what} must not carry a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{what} uses plain http:// for a non-loopback host; the API token travels in the URL path, "
             "so only https:// is allowed (http:// is accepted for 127.0.0.1/localhost, e.g. the sandbox)"

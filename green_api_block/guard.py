@@ -21,6 +21,7 @@ from typing import Any
 from .block import GreenApiBlock
 from .contract import TOOL_IDS, load_tools
 from .errors import ConfigError, GreenApiBlockError, GreenApiError, InputValidationError
+from .flags import parse_bool
 from .tools import SPECS
 from .validation import normalize
 
@@ -53,8 +54,6 @@ DRY_RUN_OUTPUT_SCHEMA: dict[str, Any] = {
     },
 }
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 _SEPARATORS = re.compile(r"[,;\n]")
 
 
@@ -115,11 +114,10 @@ def parse_chat_list(entries: str | Iterable[str], *, source: str = ENV_ALLOWED_C
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
-    value = env.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    value = env.get(name, "")
+    flag = parse_bool(value) if value.strip() else False  # unset or empty: off
+    if flag is not None:
+        return flag
     raise ConfigError(f"{name} must be true or false (1/0, yes/no, on/off)")
 
 

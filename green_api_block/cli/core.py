@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from green_api_block.contract import CREDENTIAL_FIELDS, TOOL_IDS, ToolDefinition, load_tools
 from green_api_block.errors import InputValidationError, UnknownToolError
+from green_api_block.flags import parse_bool
 
 from .output import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, HelpFormatter, Ui, command, common_parents
 from .settings import Settings, load_settings, make_block
@@ -54,10 +55,6 @@ def _printable(name: str) -> str:
     return "".join(c for c in name if c.isprintable())[:60]
 
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-
-
 def _schema_type(spec: Mapping[str, Any]) -> str:
     kind = spec.get("type", "string")
     if isinstance(kind, list):
@@ -78,12 +75,8 @@ def _convert(kind: str, raw: str) -> tuple[Any, str | None]:
         except ValueError:
             return None, "must be a number"
     if kind == "boolean":
-        low = raw.strip().lower()
-        if low in _TRUE:
-            return True, None
-        if low in _FALSE:
-            return False, None
-        return None, "must be true or false"
+        flag = parse_bool(raw)
+        return (flag, None) if flag is not None else (None, "must be true or false")
     if kind in ("array", "object"):
         try:
             return json.loads(raw), None

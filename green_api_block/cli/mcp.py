@@ -10,12 +10,12 @@ protocol: everything for people goes to stderr.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import sys
 from typing import TYPE_CHECKING
 
 from green_api_block.errors import ConfigError
+from green_api_block.netaddr import is_loopback
 from green_api_block.redact import RedactingFilter
 
 from .output import EXIT_OK, Ui, command, common_parents
@@ -78,15 +78,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=_mcp)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _log_to_stderr(debug: bool) -> None:
     if debug:
         return  # --debug already sends every record to stderr, through the redacting filter
@@ -141,7 +132,7 @@ def _mcp(args: argparse.Namespace, ui: Ui) -> int:
                 ui.say(f"green-api-block mcp: serving stdio for {where}")
                 await serve_stdio(server)
             else:
-                if not _is_loopback(args.host):
+                if not is_loopback(args.host):
                     ui.warn(
                         f"listening on {args.host}: anyone who can reach it can send WhatsApp messages "
                         "as this instance (the server has no authentication); put it behind one"

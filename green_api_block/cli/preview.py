@@ -65,7 +65,8 @@ def _has_display() -> bool:
 
 @command("preview")
 def _preview(args: argparse.Namespace, ui: Ui) -> int:
-    from green_api_block.preview import PreviewServer, is_loopback
+    from green_api_block.netaddr import is_loopback
+    from green_api_block.preview import PreviewServer
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535 (got {args.port})")

@@ -7,7 +7,6 @@ Prints the URL and the credentials of the instances it creates, so that any Gree
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import signal
 import sys
@@ -15,10 +14,13 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from green_api_block.netaddr import is_loopback
+
 if TYPE_CHECKING:
     from green_api_block.sandbox import SandboxInstance
 
 __all__ = ["register"]
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -61,22 +63,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
     from green_api_block.sandbox import BOT_SETTINGS, Sandbox
 
     if args.instances < 0:
         print("error: --instances must not be negative", file=sys.stderr)
         return 2
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}: the sandbox has no TLS and hands out tokens in clear; "
             "the block only accepts http:// for loopback hosts",

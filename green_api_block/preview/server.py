@@ -7,7 +7,6 @@ with PreviewServer(sandbox=True) as preview:     # 127.0.0.1 and a free port by 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Self
 from aiohttp import web
 
 from ..background import BackgroundServer
+from ..netaddr import is_loopback
 from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
 
@@ -26,15 +26,6 @@ __all__ = ["SANDBOX_SETTINGS", "PreviewServer", "is_loopback"]
 
 #: Settings of the sandbox instance: what a bot needs, so that the panel shows sends and replies.
 SANDBOX_SETTINGS = BOT_SETTINGS
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class PreviewServer:
