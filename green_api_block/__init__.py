@@ -9,6 +9,7 @@ from .config import RetryPolicy, Timeouts
 from .contract import TOOL_IDS, ToolDefinition
 from .errors import (
     APIStatusError,
+    APITimeoutError,
     ApiTimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -31,6 +32,7 @@ from .errors import (
 __all__ = [
     "TOOL_IDS",
     "APIStatusError",
+    "APITimeoutError",
     "ApiTimeoutError",
     "AuthenticationError",
     "BadRequestError",

@@ -6,7 +6,7 @@
     │   └── UnknownToolError
     └── GreenApiError               the call itself failed (.status_code .code .retryable)
         ├── TransportError          no response came back            code transport_error
-        │   ├── ApiTimeoutError     ... because a timeout expired    code timeout
+        │   ├── APITimeoutError     ... because a timeout expired    code timeout
         │   └── OutcomeUnknownError a send left, no answer came      code outcome_unknown
         ├── APIStatusError          Green API answered with an error status
         │   ├── BadRequestError           400  bad_request
@@ -29,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "APIStatusError",
+    "APITimeoutError",
     "ApiTimeoutError",
     "AuthenticationError",
     "BadRequestError",
@@ -146,8 +147,12 @@ class TransportError(GreenApiError):
     default_code = "transport_error"
 
 
-class ApiTimeoutError(TransportError, TimeoutError):
+class APITimeoutError(TransportError, TimeoutError):
     default_code = "timeout"
+
+
+#: The name before error classes were spelled ``API...`` throughout (as openai-python does).
+ApiTimeoutError = APITimeoutError
 
 
 class OutcomeUnknownError(TransportError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from .config import Hosts, RetryPolicy, Timeouts
-from .errors import ApiTimeoutError, BadResponseError, GreenApiError, OutcomeUnknownError, TransportError
+from .errors import APITimeoutError, BadResponseError, GreenApiError, OutcomeUnknownError, TransportError
 from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import retry_delay
@@ -138,8 +138,8 @@ class _BaseSession:
                 outcome_unknown=True,
                 details={"transport_error": kind},
             )
-        cls = ApiTimeoutError if isinstance(exc, httpx.TimeoutException) else TransportError
-        what = "timed out" if cls is ApiTimeoutError else "could not reach Green API"
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else TransportError
+        what = "timed out" if cls is APITimeoutError else "could not reach Green API"
         return cls(
             f"Green API {call.api_method} {what} ({kind}{': ' + detail if detail else ''}); "
             "check api_url and the network, then retry",

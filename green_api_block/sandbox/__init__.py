@@ -29,7 +29,7 @@ from .api import EMULATED_METHODS
 from .customers import InstanceRef
 from .defaults import BOT_SETTINGS, DEFAULT_SANDBOX_SETTINGS
 from .emulator import Emulator
-from .errors import ApiError, SandboxError, UnknownInstanceError
+from .errors import APIError, ApiError, SandboxError, UnknownInstanceError
 from .faults import FAULT_KINDS, Fault, FaultKind, FaultOptions
 from .notifications import BUTTON_REPLY_VARIANTS, ButtonReplyVariant
 from .records import (
@@ -54,6 +54,7 @@ __all__ = [
     "EMULATED_METHODS",
     "FAULT_KINDS",
     "INSTANCE_STATES",
+    "APIError",
     "ApiError",
     "BillingPlan",
     "ButtonReplyVariant",

@@ -42,7 +42,7 @@ from aiohttp import web
 
 from . import validation as v
 from .emulator import Emulator
-from .errors import ApiError, UnknownInstanceError
+from .errors import APIError, UnknownInstanceError
 from .faults import Fault, FaultInjector
 from .records import MethodKind
 from .state import SandboxBackend
@@ -250,7 +250,7 @@ class GreenApiHandler:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         match = _API_PATH.fullmatch(request.path)
         if match is None:
-            return self._error(request, ApiError(404, f"Cannot {request.method} {request.path}"))
+            return self._error(request, APIError(404, f"Cannot {request.method} {request.path}"))
         if request.method == "OPTIONS":
             return web.Response(status=204)
         id_instance, raw_method, token, arg = match.groups()
@@ -326,10 +326,10 @@ class GreenApiHandler:
     async def _dispatch(self, request: web.Request, call: _Call) -> web.Response:
         try:
             result = await self._run(request, call)
-        except ApiError as err:
+        except APIError as err:
             return self._error(request, err)
         except UnknownInstanceError:  # removed by the control API while the request ran
-            return self._error(request, ApiError(403, "Forbidden"))
+            return self._error(request, APIError(403, "Forbidden"))
         except ConnectionError:
             # The client went away while its body was still arriving; nothing was done, and there
             # is no one to answer (the status is only for aiohttp, which will not write it).
@@ -341,25 +341,25 @@ class GreenApiHandler:
         spec = self._methods.get(call.method.lower())
         if spec is None:
             if call.method.lower() in _NOT_EMULATED:
-                raise ApiError(
+                raise APIError(
                     501,
                     f"{call.method} is a Green API method the green-api-block sandbox does not emulate; "
                     f"emulated: {', '.join(EMULATED_METHODS)}",
                 )
-            raise ApiError(404, f"Cannot {request.method} {request.path}")
+            raise APIError(404, f"Cannot {request.method} {request.path}")
         if spec.handler is None:
-            raise ApiError(403, "Forbidden")
+            raise APIError(403, "Forbidden")
         if (
             request.method != spec.verb
             or (spec.path_arg and not call.arg)
             or (call.arg and not spec.path_arg)
         ):
-            raise ApiError(404, f"Cannot {request.method} {request.path}")
+            raise APIError(404, f"Cannot {request.method} {request.path}")
         self.backend.take_rate(call.id_instance, spec.name)
         self.backend.check_state(call.id_instance, spec.kind)
         return await spec.handler(request, call)
 
-    def _error(self, request: web.Request, err: ApiError) -> web.Response:
+    def _error(self, request: web.Request, err: APIError) -> web.Response:
         headers = dict(err.headers)
         if err.status == 429 and self.retry_after_header and err.retry_after is not None:
             headers["Retry-After"] = _retry_after_header(err.retry_after)

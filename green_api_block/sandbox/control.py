@@ -58,7 +58,7 @@ from . import notifications as nb
 from .api import json_response
 from .defaults import CONTROL_PREFIX
 from .emulator import Emulator
-from .errors import ApiError, SandboxError, UnknownInstanceError
+from .errors import APIError, SandboxError, UnknownInstanceError
 from .faults import Fault, FaultOptions
 from .records import InjectResult, SandboxInstance
 
@@ -136,7 +136,7 @@ def _guarded(handler: _Handler) -> _Handler:
             return await handler(request)
         except UnknownInstanceError as exc:
             return json_response({"error": str(exc)}, status=404)
-        except ApiError as exc:
+        except APIError as exc:
             return json_response({"error": exc.message}, status=400)
         except (_BadInput, SandboxError, ValueError, TypeError) as exc:
             return json_response({"error": str(exc)}, status=400)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ApiError", "SandboxError", "UnknownInstanceError"]
+__all__ = ["APIError", "ApiError", "SandboxError", "UnknownInstanceError"]
 
 
 class SandboxError(Exception):
@@ -19,7 +19,7 @@ class UnknownInstanceError(SandboxError, KeyError):
         return str(self.args[0]) if self.args else "unknown instance"
 
 
-class ApiError(Exception):
+class APIError(Exception):
     """An answer other than 200, as Green API would give it.
 
     ``body`` replaces the standard error envelope when the status has a documented body of its
@@ -42,3 +42,7 @@ class ApiError(Exception):
         self.body = body
         self.retry_after = retry_after
         self.headers = dict(headers or {})
+
+
+#: The old spelling, kept for code written against it.
+ApiError = APIError

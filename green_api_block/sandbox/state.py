@@ -24,7 +24,7 @@ from typing import Any, Final
 from ..limits import METHOD_RATE_LIMITS
 from . import notifications as nb
 from .buckets import MethodBuckets
-from .errors import ApiError, SandboxError, UnknownInstanceError
+from .errors import APIError, SandboxError, UnknownInstanceError
 from .records import (
     INSTANCE_STATES,
     BillingPlan,
@@ -88,7 +88,7 @@ def _checked_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
     # The Python control API reports bad settings as misuse, not as an HTTP answer.
     try:
         return validate_settings(dict(changes))
-    except ApiError as exc:
+    except APIError as exc:
         raise SandboxError(exc.message) from None
 
 
@@ -236,15 +236,15 @@ class SandboxBackend:
         with self._lock:
             inst = self._instances.get(id_instance)
             if inst is None:
-                raise ApiError(403, "Forbidden")
+                raise APIError(403, "Forbidden")
             if not secrets.compare_digest(inst.api_token.encode(), token.encode()):
-                raise ApiError(401, "Unauthorized")
+                raise APIError(401, "Unauthorized")
 
     def take_rate(self, id_instance: str, method: str) -> None:
         with self._lock:
             wait = self._buckets.take(id_instance, method)
         if wait is not None:
-            raise ApiError(429, "Too Many Requests", retry_after=wait)
+            raise APIError(429, "Too Many Requests", retry_after=wait)
 
     def check_state(self, id_instance: str, kind: MethodKind) -> None:
         """Refuse what the instance's state refuses (REFERENCE.md §7, §9.1).
@@ -257,9 +257,9 @@ class SandboxBackend:
         with self._lock:
             state = self._get(id_instance).state
         if state == "starting" and kind != "state":
-            raise ApiError(400, "instance in starting process try later")
+            raise APIError(400, "instance in starting process try later")
         if state == "notAuthorized" and kind == "send":
-            raise ApiError(400, "instance account not authorized")
+            raise APIError(400, "instance account not authorized")
 
     # ---------------------------------------------------------------- state and settings
 
@@ -411,7 +411,7 @@ class SandboxBackend:
     def record_send(self, id_instance: str, method: str, payload: Mapping[str, Any]) -> SentMessage:
         """Accept a validated send: journal it and queue its outgoing notifications.
 
-        Raises ApiError(466) when the Developer-plan quota refuses a fourth chat this month.
+        Raises APIError(466) when the Developer-plan quota refuses a fourth chat this month.
         """
         chat_id = str(payload["chatId"])
         message_data = self._outgoing_data(method, payload)
@@ -421,7 +421,7 @@ class SandboxBackend:
                 admitted = self._admit_chat(inst, chat_id)  # first: it rolls the month over
                 inst.method_calls[method.lower()] = inst.method_calls.get(method.lower(), 0) + 1
                 if not admitted:
-                    raise ApiError(466, body=self._quota_body(inst, method))
+                    raise APIError(466, body=self._quota_body(inst, method))
             quoted_id = payload.get("quotedMessageId")
             if isinstance(quoted_id, str) and quoted_id:
                 found = self._find_message(inst, chat_id, quoted_id)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from .errors import ApiError
+from .errors import APIError
 
 __all__ = [
     "MAX_BUTTONS",
@@ -77,8 +77,8 @@ _SETTING_STRINGS: Final = ("webhookUrl", "webhookUrlToken", "proxyInstance")
 _DELAY_RANGE: Final = (500, 600_000)
 
 
-def _fail(details: str) -> ApiError:
-    return ApiError(400, f"Validation failed. Details: {details}")
+def _fail(details: str) -> APIError:
+    return APIError(400, f"Validation failed. Details: {details}")
 
 
 def parse_json_body(raw: bytes) -> Any:
@@ -91,8 +91,8 @@ def parse_json_body(raw: bytes) -> Any:
     except json.JSONDecodeError as exc:
         # The service runs on Node: its JSON.parse wording is what clients see.
         if exc.pos >= len(text):
-            raise ApiError(400, "Unexpected end of JSON input") from None
-        raise ApiError(400, f"Unexpected token {text[exc.pos]} in JSON at position {exc.pos}") from None
+            raise APIError(400, "Unexpected end of JSON input") from None
+        raise APIError(400, f"Unexpected token {text[exc.pos]} in JSON at position {exc.pos}") from None
 
 
 def _object(body: Any) -> Mapping[str, Any]:

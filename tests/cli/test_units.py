@@ -13,7 +13,7 @@ from green_api_block.cli.settings import MissingCredentialsError
 from green_api_block.cli.watch import describe, format_line
 from green_api_block.contract import load_tools
 from green_api_block.errors import (
-    ApiTimeoutError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     BadResponseError,
@@ -177,7 +177,7 @@ def test_resolve_tool_accepts_what_people_type() -> None:
         (RateLimitError("x"), 4),
         (QuotaExceededError("x"), 4),
         (TransportError("x"), 5),
-        (ApiTimeoutError("x"), 5),
+        (APITimeoutError("x"), 5),
         (ServerError("x"), 5),
         (OutcomeUnknownError("x"), 5),
         (BadResponseError("x"), 5),

@@ -19,7 +19,7 @@ import pytest
 
 from green_api_block import GreenApiError, RetryPolicy
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from green_api_block.sandbox.errors import ApiError
+from green_api_block.sandbox.errors import APIError
 
 from .harness import close_block, make_block, observe_wire, report, run_tool, send_args
 
@@ -46,7 +46,7 @@ class RateLimitCounter:
         def take_rate(id_instance: str, method: str) -> None:
             try:
                 self._original(id_instance, method)
-            except ApiError:
+            except APIError:
                 with self._lock:
                     self.refused += 1
                 raise

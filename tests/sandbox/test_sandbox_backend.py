@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from green_api_block.sandbox import ApiError, SandboxBackend, SandboxError
+from green_api_block.sandbox import APIError, SandboxBackend, SandboxError
 from green_api_block.sandbox import notifications as nb
 from green_api_block.sandbox.faults import FaultInjector
 from green_api_block.sandbox.state import NOTIFICATION_TTL
@@ -72,9 +72,9 @@ def test_authenticate_unknown_instance_is_403_and_wrong_token_401() -> None:
     b = backend()
     inst = b.create_instance()
     b.authenticate(inst.id_instance, inst.api_token)
-    with pytest.raises(ApiError) as unknown:
+    with pytest.raises(APIError) as unknown:
         b.authenticate("1999999999", inst.api_token)
-    with pytest.raises(ApiError) as wrong:
+    with pytest.raises(APIError) as wrong:
         b.authenticate(inst.id_instance, "0" * 50)
     assert (unknown.value.status, wrong.value.status) == (403, 401)
 
@@ -301,9 +301,9 @@ def test_state_policy() -> None:
     unlinked = b.create_instance(state="notAuthorized").id_instance
     b.check_state(starting, "state")
     for kind in ("send", "receive", "account", "journal"):
-        with pytest.raises(ApiError, match="instance in starting process try later"):
+        with pytest.raises(APIError, match="instance in starting process try later"):
             b.check_state(starting, kind)
-    with pytest.raises(ApiError, match="instance account not authorized") as err:
+    with pytest.raises(APIError, match="instance account not authorized") as err:
         b.check_state(unlinked, "send")
     assert err.value.status == 400
     b.check_state(unlinked, "receive")
@@ -344,7 +344,7 @@ def test_rate_limit_is_per_method_per_instance_and_refills() -> None:
     b = SandboxBackend(monotonic=mono)
     one, two = b.create_instance().id_instance, b.create_instance().id_instance
     b.take_rate(one, "getStateInstance")
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(APIError) as err:
         b.take_rate(one, "getStateInstance")
     assert err.value.status == 429 and err.value.retry_after == pytest.approx(1.0)
     b.take_rate(two, "getStateInstance")  # another instance has its own bucket
@@ -358,11 +358,11 @@ def test_send_methods_allow_a_burst_of_50() -> None:
     inst = b.create_instance().id_instance
     for _ in range(50):
         b.take_rate(inst, "sendMessage")
-    with pytest.raises(ApiError):
+    with pytest.raises(APIError):
         b.take_rate(inst, "sendMessage")
     for _ in range(50):  # an assumed 50 for the interactive-button methods, in their own bucket
         b.take_rate(inst, "sendInteractiveButtonsReply")
-    with pytest.raises(ApiError):
+    with pytest.raises(APIError):
         b.take_rate(inst, "sendInteractiveButtonsReply")
 
 
@@ -372,7 +372,7 @@ def test_rate_limits_can_be_overridden_or_off() -> None:
     for _ in range(10):
         b.take_rate(inst, "getStateInstance")
     b.take_rate(inst, "getSettings")
-    with pytest.raises(ApiError):  # the other defaults still apply
+    with pytest.raises(APIError):  # the other defaults still apply
         b.take_rate(inst, "getSettings")
     off = SandboxBackend(rate_limits=False)
     inst = off.create_instance().id_instance
@@ -387,7 +387,7 @@ def test_developer_plan_allows_three_chats_a_month() -> None:
     for n in range(3):
         send(b, inst, chat=f"7900000000{n}@c.us")
     send(b, inst, chat="79000000000@c.us")  # a known chat stays allowed
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(APIError) as err:
         send(b, inst, chat="79000000009@c.us")
     assert err.value.status == 466
     body = err.value.body

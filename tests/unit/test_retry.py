@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from green_api_block import (
-    ApiTimeoutError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     BadResponseError,
@@ -23,7 +23,7 @@ from green_api_block.status import parse_retry_after
 POLICY = RetryPolicy(max_retries=3, backoff_initial=0.5, backoff_max=8.0, jitter=0.25, retry_after_max=30.0)
 
 never_sent = TransportError("x", retryable=True)
-connect_timeout = ApiTimeoutError("x", retryable=True)
+connect_timeout = APITimeoutError("x", retryable=True)
 maybe_sent = OutcomeUnknownError("x", outcome_unknown=True)
 r429 = RateLimitError("x", status_code=429)
 r429_after = RateLimitError("x", status_code=429, retry_after=2.0)
