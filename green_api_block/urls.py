@@ -37,10 +37,6 @@ class Target:
     def __repr__(self) -> str:
         return f"Target({self.display!r})"
 
-    def real_url(self) -> str:
-        """The URL with the token: for a wire's request object, nothing else."""
-        return self._real_url
-
     def parsed(self, kind: str, parse: Callable[[str], T]) -> T:
         """``parse(real_url)``, computed once per target and kind."""
         try:
