@@ -46,7 +46,9 @@ class Timeouts:
 class RetryPolicy:
     """How failed calls are retried (see ``retry.py`` for which calls may be).
 
-    Sends are never retried once the request may have reached the server, whatever these say.
+    ``retry_statuses`` is the one list of answered statuses that are retried (take 429 out and a
+    rate-limited call fails at once). Sends are never retried once the request may have reached
+    the server, whatever these say: of the statuses, only 429 proves a send was not processed.
     """
 
     max_retries: int = 3

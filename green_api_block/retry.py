@@ -3,6 +3,7 @@
 A send (``ApiCall.is_send``) is retried only when the request provably never reached the server
 (the transport saw no connection for it) or when the server refused it with 429 before processing.
 Reads and deletes (getStateInstance, receiveNotification, deleteNotification) are safe to repeat.
+Which answered statuses are retried at all is ``RetryPolicy.retry_statuses``, 429 included.
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ def retry_delay(
     """Seconds to wait before retrying after ``error``, or None when it must not be retried."""
     if attempt >= policy.max_retries:
         return None
-    if isinstance(error, RateLimitError):
-        if error.retry_after is None:
-            return backoff(attempt, policy, rand)
-        return error.retry_after if error.retry_after <= policy.retry_after_max else None
     if isinstance(error, TransportError):
         if is_send and error.outcome_unknown:
             return None
         return backoff(attempt, policy, rand)
+    # One rule for answers: a status is retried only if ``retry_statuses`` lists it. On top of
+    # that, a send is retried only after 429, the one status that proves nothing was processed.
+    if error.status_code not in policy.retry_statuses:
+        return None
+    if isinstance(error, RateLimitError):
+        if error.retry_after is None:
+            return backoff(attempt, policy, rand)
+        return error.retry_after if error.retry_after <= policy.retry_after_max else None
     if is_send:
         return None
-    if isinstance(error, ServerError) and error.retryable and error.status_code in policy.retry_statuses:
+    if isinstance(error, ServerError) and error.retryable:
         return backoff(attempt, policy, rand)
     return None

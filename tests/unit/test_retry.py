@@ -96,3 +96,25 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 
 def test_retry_after_date_in_future() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("is_send", [True, False])
+def test_retry_statuses_is_the_one_rule_for_429(is_send: bool) -> None:
+    without_429 = RetryPolicy(retry_statuses=frozenset({500, 502, 503, 504}))
+    assert retry_delay(r429, is_send=is_send, attempt=0, policy=without_429, rand=0.0) is None
+    assert retry_delay(r429_after, is_send=is_send, attempt=0, policy=without_429) is None
+    assert retry_delay(r429_after, is_send=is_send, attempt=0, policy=POLICY) == 2.0
+
+
+def test_retry_statuses_decides_5xx_on_reads_and_never_opens_sends() -> None:
+    only_503 = RetryPolicy(retry_statuses=frozenset({429, 503}))
+    r503 = ServerError("x", status_code=503)
+    assert retry_delay(r500_read, is_send=False, attempt=0, policy=only_503) is None
+    assert retry_delay(r503, is_send=False, attempt=0, policy=only_503, rand=0.0) == 0.5
+    # A send that got a 5xx may have been processed: listing the status does not make it retried.
+    r503_send = ServerError("x", status_code=503, outcome_unknown=True)
+    assert retry_delay(r503_send, is_send=True, attempt=0, policy=only_503) is None
+    # Errors without a status (transport) are not governed by the list.
+    assert retry_delay(
+        never_sent, is_send=True, attempt=0, policy=RetryPolicy(retry_statuses=frozenset()), rand=0.0
+    )
