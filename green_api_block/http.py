@@ -216,9 +216,7 @@ class SyncSession(_BaseSession):
         attempt_no = 0
         while True:
             if self.limiter is not None:
-                wait = self.limiter.reserve(creds.id_instance, call.api_method)
-                if wait > 0:
-                    time.sleep(wait)
+                self.limiter.wait(creds.id_instance, call.api_method)
             attempt = Attempt(tracked=self._wire.tracks_wire)
             try:
                 response = self._wire.send(call.http_method, target, content, timeout, attempt)
@@ -279,9 +277,7 @@ class AsyncSession(_BaseSession):
         attempt_no = 0
         while True:
             if self.limiter is not None:
-                wait = self.limiter.reserve(creds.id_instance, call.api_method)
-                if wait > 0:
-                    await _async_sleep(wait)
+                await self.limiter.wait_async(creds.id_instance, call.api_method)
             attempt = Attempt(tracked=self._wire.tracks_wire)
             try:
                 response = await self._wire.send(call.http_method, target, content, timeout, attempt)

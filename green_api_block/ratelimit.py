@@ -5,13 +5,16 @@ reserves the next free slot for its (instance, method) and waits until then; slo
 evenly (a little wider than 1/rate, so that no one-second window can hold more than the limit
 whichever way the server counts). Reservation is thread-safe and needs no background task, so
 one limiter serves the sync and the async client alike: only the sleep differs.
+
+The clock and both sleeps are injectable, so that a test can drive the limiter on a fake clock
+instead of waiting out real seconds.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["DEFAULT_RATES", "RateLimiter"]
 
@@ -35,12 +38,30 @@ DEFAULT_RATES: Mapping[str, float] = {
 _SAFETY = 1.1  # slots 10 % wider than 1/rate: event-loop stalls bunch departures; keep rate+1 out of a second
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # not at module level: asyncio costs ~45 ms to import and sync callers never need it
+
+    await asyncio.sleep(seconds)
+
+
 class RateLimiter:
+    """Slots per (instance, method); ``clock`` must be monotonic, in seconds, and the sleeps must
+    wait on that same clock (the defaults: ``time.monotonic``, ``time.sleep``, ``asyncio.sleep``)."""
+
     def __init__(
-        self, rates: Mapping[str, float] | None = None, *, default_rate: float | None = None
+        self,
+        rates: Mapping[str, float] | None = None,
+        *,
+        default_rate: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
     ) -> None:
         self.rates = dict(DEFAULT_RATES if rates is None else rates)
         self.default_rate = default_rate
+        self._clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
         self._next: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +72,19 @@ class RateLimiter:
             return 0.0
         key = (id_instance, api_method)
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             slot = max(now, self._next.get(key, now))
             self._next[key] = slot + _SAFETY / rate
         return slot - now
+
+    def wait(self, id_instance: str, api_method: str) -> None:
+        """Reserve a slot and sleep until it comes (the sync client)."""
+        delay = self.reserve(id_instance, api_method)
+        if delay > 0:
+            self._sleep(delay)
+
+    async def wait_async(self, id_instance: str, api_method: str) -> None:
+        """Reserve a slot and sleep until it comes, without blocking the event loop."""
+        delay = self.reserve(id_instance, api_method)
+        if delay > 0:
+            await self._async_sleep(delay)

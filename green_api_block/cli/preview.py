@@ -10,17 +10,17 @@ whatever instance the person types into the form.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import signal
 import sys
 import threading
 import webbrowser
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from green_api_block.errors import ConfigError
 
+from .interrupt import until_interrupted
 from .output import EXIT_OK, Ui, command, common_parents
 from .settings import load_settings
 
@@ -104,13 +104,12 @@ def _preview(args: argparse.Namespace, ui: Ui) -> int:
         preview.start()
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    try:
+    # Signals are taken over before the URL is shown: whoever reads it may stop the preview at once.
+    with until_interrupted() as wait, contextlib.closing(preview):
         _announce(preview, ui, args)
         if not args.no_browser and _has_display():
             threading.Thread(target=webbrowser.open, args=(preview.url,), daemon=True).start()
-        _wait_for_interrupt()
-    finally:
-        preview.close()
+        wait()
     ui.note("preview stopped")
     return EXIT_OK
 
@@ -142,22 +141,3 @@ def _announce(preview: PreviewServer, ui: Ui, args: argparse.Namespace) -> None:
         ui.out(f"  instance mode: {config.api_url}; {held}")
     if args.no_browser or not _has_display():
         ui.out("  open the URL above in a browser")
-
-
-def _wait_for_interrupt() -> None:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        while not stop.wait(0.5):  # a timed wait keeps Ctrl-C responsive everywhere
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)

@@ -7,14 +7,14 @@ Prints the URL and the credentials of the instances it creates, so that any Gree
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import signal
 import sys
-import threading
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from green_api_block.netaddr import is_loopback
+
+from .interrupt import until_interrupted
 
 if TYPE_CHECKING:
     from green_api_block.sandbox import SandboxInstance
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    try:
+    # Signals are taken over before the banner: whoever reads it may stop the sandbox at once.
+    with until_interrupted() as wait, contextlib.closing(sandbox):
         instances = [
             sandbox.create_instance(state=args.state, settings=BOT_SETTINGS) for _ in range(args.instances)
         ]
@@ -114,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             _print_banner(sandbox.url, instances, args.state)
-        _wait_for_interrupt()
-    finally:
-        sandbox.close()
+        wait()
     if not args.json:
         print("sandbox stopped", flush=True)
     return 0
@@ -142,23 +141,3 @@ def _print_banner(url: str, instances: list[SandboxInstance], state: str) -> Non
         ]
     lines.append(f"Control API: {url}/__sandbox__/")
     print("\n".join(lines), flush=True)
-
-
-def _wait_for_interrupt() -> None:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        # A timed wait keeps the main thread responsive to Ctrl-C on every platform.
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import threading
+import time
 from typing import Any
 
 import pytest
 
 from green_api_block.cli.core import parse_params, resolve_tool
+from green_api_block.cli.interrupt import until_interrupted
 from green_api_block.cli.output import Ui, error_payload, exit_code_for, sanitize
 from green_api_block.cli.settings import MissingCredentialsError
 from green_api_block.cli.watch import describe, format_line
@@ -222,8 +227,54 @@ def test_spinner_only_when_stderr_is_a_terminal(monkeypatch: pytest.MonkeyPatch)
     tty = FakeTty()
     ui = Ui(stdout=io.StringIO(), stderr=tty)
     with ui.spinner("waiting", delay=0):
-        import time
-
-        time.sleep(0.25)
+        deadline = time.monotonic() + 30  # a failure bound: the first frame comes at once
+        while "waiting" not in tty.getvalue():
+            assert time.monotonic() < deadline, "the spinner never drew"
+            time.sleep(0.01)
     shown = tty.getvalue()
     assert "waiting" in shown and shown.endswith("\x1b[2K")  # cleared when done
+
+
+def test_a_sigterm_before_the_wait_still_stops_cleanly() -> None:
+    # What a client that acts on the banner at once does: the signal lands before wait().
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = False
+    with until_interrupted() as wait:
+        os.kill(os.getpid(), signal.SIGTERM)
+        wait()
+        stopped = True
+    assert stopped
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_ctrl_c_anywhere_in_the_body_is_a_clean_stop() -> None:
+    reached = []
+    with until_interrupted():
+        reached.append("banner")
+        raise KeyboardInterrupt
+    reached.append("after")
+    assert reached == ["banner", "after"]
+
+
+def test_until_interrupted_off_the_main_thread_leaves_signals_alone() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    seen: list[object] = []
+
+    def body() -> None:
+        with until_interrupted():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    worker = threading.Thread(target=body)
+    worker.start()
+    worker.join(30)
+    assert seen == [before]
+
+
+def test_an_inherited_ignored_sigint_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with until_interrupted():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

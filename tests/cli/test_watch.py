@@ -1,5 +1,9 @@
 """``watch`` in a real process: each notification printed once, deleted only after it was printed,
-and Ctrl-C (SIGINT) never loses one."""
+and Ctrl-C (SIGINT) never loses one.
+
+Signals are sent at points the sandbox reports (a poll arrived, a delete is being held), never
+after a guessed sleep; the timeouts are failure bounds only, generous for a loaded machine.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ from typing import Any
 import pytest
 
 from green_api_block import RetryPolicy
-from green_api_block.sandbox import Sandbox, SandboxInstance
+from green_api_block.sandbox import Notification, Sandbox, SandboxInstance
 from tests.support.cli import CUSTOMER, SANDBOX, Cli, assert_no_canary, command
+from tests.support.signals import sigint_default
 
 pytestmark = SANDBOX
 
 GROUP = "120363043968066561@g.us"
+BOUND = 30.0  # seconds: only ever reached by a hang
 
 
 class Watch:
@@ -29,7 +35,8 @@ class Watch:
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.proc = subprocess.Popen(
-            command("watch", *args),
+            # As from an interactive shell, even if this test process inherited SIGINT ignored.
+            sigint_default(command("watch", *args)),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -39,7 +46,8 @@ class Watch:
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, name="watch-stdout", daemon=True)
+        self._pump_thread.start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
@@ -47,29 +55,38 @@ class Watch:
             self._lines.put(line)
         self._lines.put(None)
 
-    def line(self, timeout: float = 10.0) -> str:
+    def line(self, timeout: float = BOUND) -> str:
         item = self._lines.get(timeout=timeout)
         assert item is not None, "watch ended early"
         self.seen.append(item)
         return item
 
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> tuple[int, str]:
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
         self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
+        code = self.proc.wait(BOUND)
         while True:  # drain what was written before the signal
-            item = self._lines.get(timeout=5)
+            item = self._lines.get(timeout=BOUND)
             if item is None:
                 break
             self.seen.append(item)
         assert self.proc.stderr is not None
         stderr = self.proc.stderr.read()
+        self._close()
         assert_no_canary("".join(self.seen), stderr)
         return code, stderr
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(BOUND)
+        self._close()
+
+    def _close(self) -> None:
+        self._pump_thread.join(BOUND)  # the pipe is at EOF once the process is gone
+        assert not self._pump_thread.is_alive(), "the stdout reader was left behind"
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.fixture
@@ -86,31 +103,71 @@ def watch(env: dict[str, str]) -> Iterator[Callable[..., Watch]]:
         w.kill()
 
 
-@pytest.fixture
-def deletes(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Receipt ids the sandbox actually deleted, in order."""
-    done: list[int] = []
-    original = sandbox.backend.delete
+class QueueLog:
+    """What the sandbox's queue saw, in order: each peek (a poll being served) and each delete."""
 
-    def recording(id_instance: str, receipt_id: int) -> bool:
-        ok = original(id_instance, receipt_id)
-        if ok:
-            done.append(receipt_id)
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int | None]] = []
+        self.deleted: list[int] = []
+        self._changed = threading.Condition()
+
+    def record(self, kind: str, receipt_id: int | None) -> None:
+        with self._changed:
+            self.events.append((kind, receipt_id))
+            if kind == "delete" and receipt_id is not None:
+                self.deleted.append(receipt_id)
+            self._changed.notify_all()
+
+    def wait_for(self, check: Callable[[], bool], what: str) -> None:
+        with self._changed:
+            assert self._changed.wait_for(check, BOUND), f"{what}: not reached; last {self.events[-5:]}"
+
+    def polling_after_deletes(self, count: int) -> bool:
+        """``count`` deletes done and a poll served since: the watch has the last delete's answer
+        and holds nothing in flight."""
+        return len(self.deleted) == count and bool(self.events) and self.events[-1][0] == "peek"
+
+
+@pytest.fixture
+def queue_log(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> QueueLog:
+    log = QueueLog()
+    peek, delete = sandbox.backend.peek, sandbox.backend.delete
+
+    def peeking(id_instance: str) -> Notification | None:
+        item = peek(id_instance)
+        log.record("peek", None if item is None else item.receipt_id)
+        return item
+
+    def deleting(id_instance: str, receipt_id: int) -> bool:
+        ok = delete(id_instance, receipt_id)
+        log.record("delete" if ok else "delete-missed", receipt_id)
         return ok
 
-    monkeypatch.setattr(sandbox.backend, "delete", recording)
-    return done
+    monkeypatch.setattr(sandbox.backend, "peek", peeking)
+    monkeypatch.setattr(sandbox.backend, "delete", deleting)
+    return log
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
+@pytest.fixture
+def deletes(queue_log: QueueLog) -> list[int]:
+    """Receipt ids the sandbox actually deleted, in order."""
+    return queue_log.deleted
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    """Poll a condition no callback announces, up to the failure bound."""
+    deadline = time.monotonic() + BOUND
     while not check():
-        assert time.monotonic() < deadline, "condition not reached"
+        assert time.monotonic() < deadline, f"{what}: not reached"
         time.sleep(0.02)
 
 
 def test_sigint_while_waiting_loses_nothing(
-    watch: Callable[..., Watch], sandbox: Sandbox, instance: SandboxInstance, deletes: list[int]
+    watch: Callable[..., Watch],
+    sandbox: Sandbox,
+    instance: SandboxInstance,
+    queue_log: QueueLog,
+    deletes: list[int],
 ) -> None:
     w = watch("--json")
     injected = [
@@ -127,8 +184,8 @@ def test_sigint_while_waiting_loses_nothing(
         "second",
         "third",
     ]
-    wait_until(lambda: not sandbox.notifications(instance))
-    time.sleep(0.2)  # back in a long poll
+    # Interrupted in the next long poll, with nothing printed and undeleted.
+    queue_log.wait_for(lambda: queue_log.polling_after_deletes(3), "back in a long poll")
     code, stderr = w.stop()
     assert code == 130
     assert "stopped before" not in stderr
@@ -143,12 +200,13 @@ def test_sigint_between_print_and_delete_redelivers_next_time(
     instance: SandboxInstance,
     deletes: list[int],
 ) -> None:
-    # The delete hangs (then fails without deleting): Ctrl-C lands after the print, before the delete.
-    sandbox.inject_fault("status", method="deleteNotification", status=503, delay=1.5, process=False)
+    # The delete is held (then failed, not deleted) far longer than any signal can take to arrive:
+    # Ctrl-C lands after the print, before the delete, however slow the machine.
+    held = sandbox.inject_fault("status", method="deleteNotification", status=503, delay=BOUND, process=False)
     receipt = sandbox.inject_incoming_text(instance, CUSTOMER, "in flight").receipt_id
     w = watch("--json")
     assert json.loads(w.line())["receiptId"] == receipt
-    time.sleep(0.3)
+    wait_until(lambda: held.hits == 1, "the delete reached the sandbox")
     code, stderr = w.stop()
     assert code == 130
     assert f"stopped before receiptId {receipt} was confirmed deleted" in stderr
@@ -163,14 +221,15 @@ def test_sigint_between_print_and_delete_redelivers_next_time(
 
 
 def test_sigterm_stops_cleanly(
-    watch: Callable[..., Watch], sandbox: Sandbox, instance: SandboxInstance
+    watch: Callable[..., Watch], sandbox: Sandbox, instance: SandboxInstance, queue_log: QueueLog
 ) -> None:
     w = watch()
     sandbox.inject_incoming_text(instance, CUSTOMER, "hello")
     assert "hello" in w.line()
-    wait_until(lambda: not sandbox.notifications(instance))
-    code, _ = w.stop(signal.SIGTERM)
+    queue_log.wait_for(lambda: queue_log.polling_after_deletes(1), "back in a long poll")
+    code, stderr = w.stop(signal.SIGTERM)
     assert code == 128 + signal.SIGTERM
+    assert "stopped before" not in stderr
 
 
 def test_no_delete_peeks(cli: Cli, sandbox: Sandbox, instance: SandboxInstance, deletes: list[int]) -> None:

@@ -73,11 +73,12 @@ def test_cli_output_never_shows_the_token(
     import green_api_block
     from green_api_block.cli import main
 
-    # The command line has no timeout flags: short ones keep the timeout scenario quick.
+    # The command line has no timeout flags: short ones keep the timeout scenario quick. The
+    # client-side limiter is not under test: it would space each retried getStateInstance 1.1 s.
     monkeypatch.setattr(
         green_api_block,
         "GreenApiBlock",
-        functools.partial(GreenApiBlock, timeouts=TIMEOUTS, retry=ONE_RETRY),
+        functools.partial(GreenApiBlock, timeouts=TIMEOUTS, retry=ONE_RETRY, rate_limits=False),
     )
     for key in [k for k in os.environ if k.startswith(("GREEN_API", "XDG_"))]:
         monkeypatch.delenv(key)
@@ -126,6 +127,7 @@ async def test_mcp_results_never_show_the_token(
         credentials_from_env=False,
         timeouts=TIMEOUTS,
         retry=ONE_RETRY,
+        rate_limits=False,  # not under test; it would space the retried getStateInstance 1.1 s
     )
     texts: list[str] = []
     errors = 0

@@ -8,13 +8,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox
+from tests.support.signals import sigint_default, sigint_ignored
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = (
@@ -25,6 +26,7 @@ TOOLS = (
     "green_api_get_notifications",
 )
 FULL_TOKEN = re.compile(r"\b[0-9a-f]{50}\b")
+BOUND = 30.0  # seconds: a failure bound for a hang, never a measure of speed
 
 
 def env() -> dict[str, str]:
@@ -43,10 +45,8 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_demo_prints_a_transcript_in_seconds() -> None:
-    started = time.monotonic()
+def test_demo_prints_a_transcript() -> None:
     result = cli("demo")
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for tool in TOOLS:
@@ -58,7 +58,6 @@ def test_demo_prints_a_transcript_in_seconds() -> None:
     assert re.search(
         r"Summary: 7 steps, 5 tool calls \(5 tools\), 8 notifications received, 0 left queued", out
     )
-    assert elapsed < 15
 
 
 def test_demo_json() -> None:
@@ -78,9 +77,11 @@ def test_demo_json() -> None:
     assert not FULL_TOKEN.search(result.stdout)
 
 
-def start_sandbox_cli(*args: str) -> subprocess.Popen[str]:
+def start_sandbox_cli(*args: str, ignore_sigint: bool = False) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "green_api_block", "sandbox", *args]
+    # As from an interactive shell (or from `&` in a script), whatever this test process inherited.
     return subprocess.Popen(
-        [sys.executable, "-m", "green_api_block", "sandbox", *args],
+        sigint_ignored(argv) if ignore_sigint else sigint_default(argv),
         cwd=REPO,
         env=env(),
         stdout=subprocess.PIPE,
@@ -89,44 +90,77 @@ def start_sandbox_cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def read_lines(proc: subprocess.Popen[str], count: int) -> list[str]:
+    """The next ``count`` stdout lines: the handshake that the sandbox is serving, bounded."""
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    lines: list[str] = []
+
+    def read() -> None:
+        for _ in range(count):
+            lines.append(stdout.readline())
+
+    reader = threading.Thread(target=read, name="sandbox-cli-stdout", daemon=True)
+    reader.start()
+    reader.join(BOUND)
+    assert not reader.is_alive(), f"no {count} lines within {BOUND} s: {lines}"
+    return lines
+
+
+def stop(proc: subprocess.Popen[str], sig: int) -> tuple[str, str]:
+    proc.send_signal(sig)
+    return proc.communicate(timeout=BOUND)
+
+
 def test_sandbox_command_serves_until_interrupted() -> None:
     proc = start_sandbox_cli("--json", "--instances", "2")
     try:
-        assert proc.stdout is not None
-        info = json.loads(proc.stdout.readline())
+        info = json.loads(read_lines(proc, 1)[0])
         assert len(info["instances"]) == 2
         inst = info["instances"][0]
         assert inst["apiUrl"] == info["url"] and inst["apiUrl"].startswith("http://127.0.0.1:")
         url = f"{inst['apiUrl']}/waInstance{inst['idInstance']}/getStateInstance/{inst['apiTokenInstance']}"
-        assert httpx.get(url).json() == {"stateInstance": "authorized"}
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert httpx.get(url, timeout=BOUND).json() == {"stateInstance": "authorized"}
+        _, err = stop(proc, signal.SIGINT)
+        assert proc.returncode == 0, err
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url)
+
+
+def test_sandbox_started_in_the_background_stops_on_sigterm() -> None:
+    """`green-api-block sandbox &` in a script: the shell starts it with SIGINT ignored (and so it
+    stays); `kill` (SIGTERM) stops it cleanly, the moment its credentials are out."""
+    proc = start_sandbox_cli("--json", ignore_sigint=True)
+    try:
+        read_lines(proc, 1)
+        _, err = stop(proc, signal.SIGTERM)
+        assert proc.returncode == 0, err
+        assert err == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def test_sandbox_command_banner_and_sigterm() -> None:
     proc = start_sandbox_cli("--state", "notAuthorized", "--no-rate-limits")
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(6)]
-        banner = "".join(lines)
+        banner = "".join(read_lines(proc, 6))
         match = re.search(r"running at (http://127\.0\.0\.1:\d+)", banner)
         assert match, banner
         assert re.search(r"idInstance\s+\d{10}", banner)
         assert re.search(r"apiTokenInstance\s+[0-9a-f]{50}", banner)  # printed once, on purpose
         assert "notAuthorized" in banner
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=10)
+        out, _ = stop(proc, signal.SIGTERM)
         assert proc.returncode == 0 and "sandbox stopped" in out
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
 
 
 def test_sandbox_command_reports_a_busy_port() -> None:

@@ -132,7 +132,11 @@ def test_mock_transport_untracked_send_is_never_retried() -> None:
 
     rec2 = Recorder(httpx.ReadTimeout("slow"), httpx.Response(200, json={"stateInstance": "authorized"}))
     block2 = GreenApiBlock(
-        "http://127.0.0.1:1", async_transport=rec2.transport(), retry=FAST, credentials_from_env=False
+        "http://127.0.0.1:1",
+        async_transport=rec2.transport(),
+        retry=FAST,
+        credentials_from_env=False,
+        rate_limits=False,  # not under test; it would space the retried getStateInstance 1.1 s
     )
     assert asyncio.run(block2.aexecute(*STATE)) == {"stateInstance": "authorized"}
     assert len(rec2.requests) == 2
