@@ -16,24 +16,12 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+from .limits import METHOD_RATE_LIMITS
+
 __all__ = ["DEFAULT_RATES", "RateLimiter"]
 
-#: Requests per second per instance and method (REFERENCE.md §9.3).
-DEFAULT_RATES: Mapping[str, float] = {
-    "sendMessage": 50,
-    "sendFileByUrl": 50,
-    "sendFileByUpload": 50,
-    # Not in the copies of the rate table seen; assumed to match the other send methods (unverified).
-    "sendInteractiveButtons": 50,
-    "sendInteractiveButtonsReply": 50,
-    "receiveNotification": 100,
-    "deleteNotification": 100,
-    "getStateInstance": 1,
-    "getSettings": 1,
-    "setSettings": 1,
-    "lastOutgoingMessages": 1,
-    "lastIncomingMessages": 1,
-}
+#: Requests per second per instance and method: Green API's table, the one the sandbox enforces.
+DEFAULT_RATES: Mapping[str, float] = METHOD_RATE_LIMITS
 
 _SAFETY = 1.1  # slots 10 % wider than 1/rate: event-loop stalls bunch departures; keep rate+1 out of a second
 

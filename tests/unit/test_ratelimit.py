@@ -155,3 +155,10 @@ def test_rate_limits_false_turns_the_limiter_off() -> None:
 def test_defaults_follow_the_reference_table() -> None:
     assert DEFAULT_RATES["sendMessage"] == 50 and DEFAULT_RATES["receiveNotification"] == 100
     assert DEFAULT_RATES["getStateInstance"] == 1
+
+
+def test_client_and_sandbox_read_one_rate_table() -> None:
+    from green_api_block.limits import METHOD_RATE_LIMITS
+    from green_api_block.sandbox import DEFAULT_RATE_LIMITS
+
+    assert DEFAULT_RATES is METHOD_RATE_LIMITS is DEFAULT_RATE_LIMITS
