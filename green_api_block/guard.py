@@ -23,7 +23,7 @@ from .contract import TOOL_IDS, load_tools
 from .errors import ConfigError, GreenApiBlockError, GreenApiError, InputValidationError
 from .flags import parse_bool
 from .tools import SPECS
-from .validation import normalize
+from .validation import normalize_chat_id
 
 __all__ = [
     "DRY_RUN_OUTPUT_SCHEMA",
@@ -84,12 +84,6 @@ def _chat_pattern() -> re.Pattern[str]:
     return re.compile(pattern.removesuffix("$") + r"\Z")
 
 
-def _normalize_chat(entry: str) -> str:
-    # The same normalisation tool input gets, so "+7 900 123-45-67" matches "79001234567@c.us".
-    tool = load_tools()["green_api_send_message"]
-    return str(normalize(tool, {"chatId": entry}, {}).get("chatId", entry))
-
-
 def parse_chat_list(entries: str | Iterable[str], *, source: str = ENV_ALLOWED_CHATS) -> frozenset[str]:
     """Chat ids from a comma-separated string (or an iterable), normalised like tool input.
 
@@ -103,7 +97,8 @@ def parse_chat_list(entries: str | Iterable[str], *, source: str = ENV_ALLOWED_C
         entry = entry.strip()
         if not entry:
             continue
-        chat = _normalize_chat(entry)
+        # The normalisation tool input gets, so "+7 900 123-45-67" matches "79001234567@c.us".
+        chat = normalize_chat_id(entry)
         if not pattern.match(chat):
             raise ConfigError(
                 f"{source}: entry {position} ({entry[:40]!r}) is neither a chat id such as "

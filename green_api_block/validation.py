@@ -22,13 +22,24 @@ from .errors import InputValidationError
 from .models import ToolInput
 from .redact import redact
 
-__all__ = ["EcmaValidator", "error_path", "normalize", "schema_errors", "validate_input", "validator_for"]
+__all__ = [
+    "EcmaValidator",
+    "error_path",
+    "normalize",
+    "normalize_chat_id",
+    "schema_errors",
+    "validate_input",
+    "validator_for",
+]
 
 _PHONE_FORMATTING = re.compile(r"[\s+\-().]")
 _DIGITS = re.compile(r"[0-9]{7,15}")
 
 
-def _normalize_chat_id(value: str) -> str:
+def normalize_chat_id(value: str) -> str:
+    """A chatId as tool input gets it: a phone number ("+7 900 123-45-67") becomes
+    "79001234567@c.us"; anything else is returned stripped, for validation to judge."""
+    value = value.strip()
     if "@" in value:
         number, _, suffix = value.partition("@")
         # Some status notifications carry '@s.whatsapp.net', which Green API treats as '@c.us'.
@@ -74,7 +85,7 @@ def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict
         data["idInstance"] = str(id_instance)
     chat_id = data.get("chatId")
     if isinstance(chat_id, str):
-        data["chatId"] = _normalize_chat_id(chat_id.strip())
+        data["chatId"] = normalize_chat_id(chat_id)
     for key, value in data.items():
         if (
             isinstance(value, float)

@@ -318,21 +318,17 @@ def _state(args: argparse.Namespace, ui: Ui) -> int:
     return EXIT_OK
 
 
-def _sent(ui: Ui, output: Mapping[str, Any], chat_id: str) -> int:
+def _sent(ui: Ui, output: Mapping[str, Any], to: str) -> int:
+    # Imported here: validation pulls in jsonschema and pydantic, which most commands never need.
+    from green_api_block.validation import normalize_chat_id
+
     if ui.json:
         ui.out_json(output)
         return EXIT_OK
+    chat_id = normalize_chat_id(to)  # the chat the block sent to, not the phone number as typed
     ui.out(f"{ui.paint('accepted', 'green', 'bold')}  {chat_id}  idMessage {output.get('idMessage')}")
     ui.note("queued by Green API; delivery statuses arrive as notifications (green-api-block watch)")
     return EXIT_OK
-
-
-def _chat_for_display(chat: str) -> str:
-    # Mirrors the block's own normalisation, for the confirmation line only.
-    from green_api_block.validation import normalize
-
-    tool = load_tools()["green_api_send_message"]
-    return str(normalize(tool, {"chatId": chat}, {}).get("chatId", chat))
 
 
 @command("send")
@@ -340,7 +336,7 @@ def _send(args: argparse.Namespace, ui: Ui) -> int:
     text = sys.stdin.read().rstrip("\n") if args.text == "-" else args.text
     inputs = {"chatId": args.to, "message": text}
     output = _execute(args, ui, "green_api_send_message", inputs)
-    return _sent(ui, output, _chat_for_display(args.to))
+    return _sent(ui, output, args.to)
 
 
 def _file_name_from_url(url: str) -> str | None:
@@ -366,7 +362,7 @@ def _send_file(args: argparse.Namespace, ui: Ui) -> int:
     if args.caption:
         inputs["caption"] = args.caption
     output = _execute(args, ui, "green_api_send_file", inputs)
-    return _sent(ui, output, _chat_for_display(args.to))
+    return _sent(ui, output, args.to)
 
 
 # -- config ---------------------------------------------------------------------------------------

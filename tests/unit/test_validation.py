@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from green_api_block import GreenApiBlock, InputValidationError, UnknownToolError
+from green_api_block.guard import parse_chat_list
+from green_api_block.validation import normalize_chat_id
 from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 
@@ -193,6 +195,9 @@ def test_chat_id_normalisation(block: GreenApiBlock, given: str, expected: str) 
     out = block.validate(MSG, {**CREDS, "chatId": given, "message": "x"})
     assert out["chatId"] == expected
     assert out["apiTokenInstance"] == "***"
+    # The guard's allowlist reads chat ids the same way, so an allowed number matches its sends.
+    assert normalize_chat_id(given) == expected
+    assert parse_chat_list([given]) == {expected}
 
 
 def test_nulls_for_optional_fields_are_dropped_and_int_id_accepted(block: GreenApiBlock) -> None:
