@@ -44,11 +44,14 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How failed calls are retried (see ``retry.py`` for which calls may be).
+    """How failed calls are retried (``retry.py`` applies it).
 
-    ``retry_statuses`` is the one list of answered statuses that are retried (take 429 out and a
-    rate-limited call fails at once). Sends are never retried once the request may have reached
-    the server, whatever these say: of the statuses, only 429 proves a send was not processed.
+    ``retry_statuses`` is the one list of error statuses the block retries: 429 included, so a
+    policy without 429 hands every 429 straight back to the caller. A listed status is still not
+    retried when the answer says a retry cannot help (``retryable`` false on the error, e.g. an
+    upload over the size limit). Sends are never retried once the request may have reached the
+    server, whatever these say: after an error status only if it is one Green API answers before
+    processing (429).
     """
 
     max_retries: int = 3

@@ -1,9 +1,13 @@
 """Which failed calls are retried, and after how long: pure functions, no I/O.
 
-A send (``ApiCall.is_send``) is retried only when the request provably never reached the server
-(the transport saw no connection for it) or when the server refused it with 429 before processing.
+One rule for answers: a call that got an error status is retried only if that status is in
+``RetryPolicy.retry_statuses`` (remove 429 from it, and a 429 is no longer retried).
+
+On top of it, the send-safety rule, which no policy can loosen: a send (``ApiCall.is_send``) is
+retried only when it provably was not processed, i.e. the request never reached the server (the
+transport saw no connection for it), or the server answered a status that it gives before
+processing (:data:`NOT_PROCESSED_STATUSES`). A WhatsApp message is never sent twice by a retry.
 Reads and deletes (getStateInstance, receiveNotification, deleteNotification) are safe to repeat.
-Which answered statuses are retried at all is ``RetryPolicy.retry_statuses``, 429 included.
 """
 
 from __future__ import annotations
@@ -11,9 +15,14 @@ from __future__ import annotations
 import random
 
 from .config import RetryPolicy
-from .errors import GreenApiError, RateLimitError, ServerError, TransportError
+from .errors import APIStatusError, GreenApiError, TransportError
 
-__all__ = ["backoff", "retry_delay"]
+__all__ = ["NOT_PROCESSED_STATUSES", "backoff", "retry_delay"]
+
+#: Statuses Green API answers before it runs the method: after these a send may be retried
+#: (if ``retry_statuses`` lists them). 429 comes from its per-method limiter, ahead of the method;
+#: after a 5xx or 499 the message may have been queued, so a send is never retried after those.
+NOT_PROCESSED_STATUSES = frozenset({429})
 
 
 def backoff(attempt: int, policy: RetryPolicy, rand: float | None = None) -> float:
@@ -29,20 +38,20 @@ def retry_delay(
     """Seconds to wait before retrying after ``error``, or None when it must not be retried."""
     if attempt >= policy.max_retries:
         return None
-    if isinstance(error, TransportError):
+    if isinstance(error, TransportError):  # no answer came back
         if is_send and error.outcome_unknown:
             return None
         return backoff(attempt, policy, rand)
-    # One rule for answers: a status is retried only if ``retry_statuses`` lists it. On top of
-    # that, a send is retried only after 429, the one status that proves nothing was processed.
-    if error.status_code not in policy.retry_statuses:
+    # A 200 with an off-contract body (BadResponseError) has no error status: never retried.
+    if not isinstance(error, APIStatusError) or error.status_code not in policy.retry_statuses:
         return None
-    if isinstance(error, RateLimitError):
-        if error.retry_after is None:
-            return backoff(attempt, policy, rand)
-        return error.retry_after if error.retry_after <= policy.retry_after_max else None
-    if is_send:
+    # The answer itself may rule a retry out: a send the server may have processed
+    # (outcome_unknown), or one that would fail the same way again (an upload over the size limit).
+    if error.outcome_unknown or not error.retryable:
         return None
-    if isinstance(error, ServerError) and error.retryable:
+    if is_send and error.status_code not in NOT_PROCESSED_STATUSES:
+        return None
+    if error.retry_after is None:
         return backoff(attempt, policy, rand)
-    return None
+    # A longer wait goes back to the caller (with retry_after set) rather than block a worker.
+    return error.retry_after if error.retry_after <= policy.retry_after_max else None

@@ -7,6 +7,7 @@ httpx.ConnectTimeout).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -140,3 +141,33 @@ def test_connections_are_reused(mode: str, stub: StubServer, creds: dict[str, st
         asyncio.run(go())
     assert len(stub.received) == 5
     assert stub.connections == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("tool", [SEND, STATE], ids=["send", "read"])
+def test_429_left_out_of_retry_statuses_is_not_retried(
+    mode: str, tool: tuple[str, dict[str, Any]], stub: StubServer, creds: dict[str, str]
+) -> None:
+    stub.script(respond(429, b"", {"Retry-After": "0"}), respond(200, b'{"idMessage":"X"}'))
+    policy = dataclasses.replace(FAST, retry_statuses=FAST.retry_statuses - {429})
+    with pytest.raises(GreenApiError) as info:
+        _call(mode, stub.url, creds, tool, retry=policy)
+    assert info.value.code == "rate_limited"
+    assert info.value.outcome_unknown is False
+    assert len(stub.received) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_read_is_retried_only_after_the_statuses_listed(
+    mode: str, stub: StubServer, creds: dict[str, str]
+) -> None:
+    ok = respond(200, b'{"stateInstance":"authorized"}')
+    policy = dataclasses.replace(FAST, retry_statuses=frozenset({503}))
+    stub.script(respond(503, b"busy"), ok)
+    assert _call(mode, stub.url, creds, STATE, retry=policy) == {"stateInstance": "authorized"}
+    assert len(stub.received) == 2
+    stub.script(respond(502, b"Bad Gateway"), ok)
+    with pytest.raises(GreenApiError) as info:
+        _call(mode, stub.url, creds, STATE, retry=policy)
+    assert info.value.status_code == 502
+    assert len(stub.received) == 3

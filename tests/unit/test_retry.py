@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from green_api_block import (
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
     BadResponseError,
     GreenApiError,
+    InstanceNotAuthorizedError,
     OutcomeUnknownError,
     QuotaExceededError,
     RateLimitError,
@@ -17,8 +23,8 @@ from green_api_block import (
     ServerError,
     TransportError,
 )
-from green_api_block.retry import backoff, retry_delay
-from green_api_block.status import parse_retry_after
+from green_api_block.retry import NOT_PROCESSED_STATUSES, backoff, retry_delay
+from green_api_block.status import error_for_status, parse_retry_after
 
 POLICY = RetryPolicy(max_retries=3, backoff_initial=0.5, backoff_max=8.0, jitter=0.25, retry_after_max=30.0)
 
@@ -63,6 +69,75 @@ def test_retry_table(is_send: bool, error: GreenApiError, retried: bool) -> None
     assert (delay is not None) is retried
 
 
+def _without(*statuses: int) -> RetryPolicy:
+    return dataclasses.replace(POLICY, retry_statuses=POLICY.retry_statuses - set(statuses))
+
+
+def _with(*statuses: int) -> RetryPolicy:
+    return dataclasses.replace(POLICY, retry_statuses=POLICY.retry_statuses | set(statuses))
+
+
+def _retried(error: GreenApiError, *, is_send: bool, policy: RetryPolicy) -> bool:
+    return retry_delay(error, is_send=is_send, attempt=0, policy=policy, rand=0.0) is not None
+
+
+@pytest.mark.parametrize("is_send", [True, False])
+@pytest.mark.parametrize("error", [r429, r429_after], ids=["bare", "retry_after"])
+def test_retry_statuses_decides_429_too(is_send: bool, error: GreenApiError) -> None:
+    assert _retried(error, is_send=is_send, policy=POLICY)
+    assert not _retried(error, is_send=is_send, policy=_without(429))
+
+
+def test_removing_a_5xx_stops_only_its_retries() -> None:
+    policy = _without(502)
+    assert not _retried(ServerError("x", status_code=502), is_send=False, policy=policy)
+    assert _retried(ServerError("x", status_code=500), is_send=False, policy=policy)
+    assert _retried(r429, is_send=False, policy=policy)
+
+
+def _answer(status: int, body: str, *, is_send: bool) -> GreenApiError:
+    return error_for_status(status, body, api_method="m", display_url="u", is_send=is_send)
+
+
+def test_an_added_status_is_retried_when_the_answer_can_change() -> None:
+    starting = _answer(400, "instance in starting process try later", is_send=False)
+    expired = _answer(400, "Instance account is expired", is_send=False)
+    assert isinstance(starting, InstanceNotAuthorizedError)
+    assert not _retried(starting, is_send=False, policy=POLICY)
+    assert _retried(starting, is_send=False, policy=_with(400))
+    # An answer that will be the same next time is not retried, listed or not.
+    assert not _retried(expired, is_send=False, policy=_with(400))
+    # A send is retried only after a status given before processing, whatever the policy lists.
+    send_starting = _answer(400, "instance in starting process try later", is_send=True)
+    assert not _retried(send_starting, is_send=True, policy=_with(400))
+
+
+@pytest.mark.parametrize("status", [499, 500, 502, 503, 504])
+def test_no_policy_retries_a_send_after_an_answer_given_after_processing(status: int) -> None:
+    every = dataclasses.replace(POLICY, retry_statuses=frozenset(range(400, 600)))
+    assert not _retried(_answer(status, "oops", is_send=True), is_send=True, policy=every)
+    # Even an error that does not carry outcome_unknown (one built by hand, say) is not retried.
+    assert not _retried(ServerError("x", status_code=status), is_send=True, policy=every)
+    assert _retried(_answer(status, "oops", is_send=False), is_send=False, policy=every)
+
+
+@given(
+    status=st.integers(400, 599),
+    listed=st.frozensets(st.integers(400, 599)),
+    retryable=st.booleans(),
+    outcome_unknown=st.booleans(),
+)
+def test_a_send_is_retried_after_a_status_only_if_it_was_not_processed(
+    status: int, listed: frozenset[int], retryable: bool, outcome_unknown: bool
+) -> None:
+    error = APIStatusError("x", status_code=status, retryable=retryable, outcome_unknown=outcome_unknown)
+    policy = dataclasses.replace(POLICY, retry_statuses=listed)
+    retried = _retried(error, is_send=True, policy=policy)
+    assert retried == (
+        status in NOT_PROCESSED_STATUSES and status in listed and retryable and not outcome_unknown
+    )
+
+
 def test_retry_after_is_honoured_exactly() -> None:
     assert retry_delay(r429_after, is_send=True, attempt=0, policy=POLICY) == 2.0
 
@@ -96,25 +171,3 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 
 def test_retry_after_date_in_future() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
-
-
-@pytest.mark.parametrize("is_send", [True, False])
-def test_retry_statuses_is_the_one_rule_for_429(is_send: bool) -> None:
-    without_429 = RetryPolicy(retry_statuses=frozenset({500, 502, 503, 504}))
-    assert retry_delay(r429, is_send=is_send, attempt=0, policy=without_429, rand=0.0) is None
-    assert retry_delay(r429_after, is_send=is_send, attempt=0, policy=without_429) is None
-    assert retry_delay(r429_after, is_send=is_send, attempt=0, policy=POLICY) == 2.0
-
-
-def test_retry_statuses_decides_5xx_on_reads_and_never_opens_sends() -> None:
-    only_503 = RetryPolicy(retry_statuses=frozenset({429, 503}))
-    r503 = ServerError("x", status_code=503)
-    assert retry_delay(r500_read, is_send=False, attempt=0, policy=only_503) is None
-    assert retry_delay(r503, is_send=False, attempt=0, policy=only_503, rand=0.0) == 0.5
-    # A send that got a 5xx may have been processed: listing the status does not make it retried.
-    r503_send = ServerError("x", status_code=503, outcome_unknown=True)
-    assert retry_delay(r503_send, is_send=True, attempt=0, policy=only_503) is None
-    # Errors without a status (transport) are not governed by the list.
-    assert retry_delay(
-        never_sent, is_send=True, attempt=0, policy=RetryPolicy(retry_statuses=frozenset()), rand=0.0
-    )
