@@ -98,46 +98,29 @@ class PreviewServer:
         from green_api_block import GreenApiBlock
         from green_api_block.sandbox import Sandbox
 
-        block: GreenApiBlock
+        api_url, media_url = self._api_url, self._media_url
+        id_instance, api_token = self._id_instance, self._api_token
         if self._want_sandbox is not False:
             if isinstance(self._want_sandbox, Sandbox):
                 self.sandbox = self._want_sandbox
             else:
                 self.sandbox = Sandbox().start()
                 self._owns_sandbox = True
-            inst = self.sandbox.create_instance(settings=SANDBOX_SETTINGS)
-            self.sandbox_instance = inst
-            block = GreenApiBlock(
-                inst.api_url,
-                inst.media_url,
-                id_instance=inst.id_instance,
-                api_token=inst.api_token,
-                credentials_from_env=False,
-            )
-            return PreviewConfig(
-                block=block,
-                mode="sandbox",
-                api_url=inst.api_url,
-                bound_id_instance=inst.id_instance,
-                token_bound=True,
-                sandbox=self.sandbox,
-                sandbox_instance=inst,
-                secrets=(inst.api_token,),
-            )
+            inst = self.sandbox_instance = self.sandbox.create_instance(settings=SANDBOX_SETTINGS)
+            api_url, media_url = inst.api_url, inst.media_url
+            id_instance, api_token = inst.id_instance, inst.api_token
         block = GreenApiBlock(
-            self._api_url,
-            self._media_url,
-            id_instance=self._id_instance,
-            api_token=self._api_token,
-            credentials_from_env=False,
+            api_url, media_url, id_instance=id_instance, api_token=api_token, credentials_from_env=False
         )
         return PreviewConfig(
             block=block,
-            mode="instance",
+            mode=self.mode,
             api_url=block.hosts.api_url,
-            bound_id_instance=self._id_instance or None,
-            token_bound=bool(self._api_token),
-            secrets=(self._api_token,) if self._api_token else (),
+            bound_id_instance=id_instance or None,
+            token_bound=bool(api_token),
+            sandbox=self.sandbox,
+            sandbox_instance=self.sandbox_instance,
+            secrets=(api_token,) if api_token else (),
         )
 
     def start(self) -> Self:
