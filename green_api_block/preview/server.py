@@ -19,7 +19,6 @@ from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
 
 if TYPE_CHECKING:
-    from green_api_block import GreenApiBlock
     from green_api_block.sandbox import Sandbox, SandboxInstance
 
 __all__ = ["SANDBOX_SETTINGS", "PreviewServer", "is_loopback"]
