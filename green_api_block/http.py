@@ -191,13 +191,32 @@ class _BaseSession:
             retryable=not call.is_send,
         )
 
-    def _next_delay(self, call: ApiCall, error: GreenApiError, attempt_no: int) -> float | None:
+    def _judge_failure(
+        self,
+        call: ApiCall,
+        target: Target,
+        failure: httpx.RequestError | GreenApiError,
+        attempt: Attempt,
+        attempt_no: int,
+        tool: str | None,
+    ) -> tuple[GreenApiError, float | None]:
+        """The call's error and the seconds to wait before the next attempt (None: raise it).
+
+        The one place a failed attempt is judged, for the sync and the async loop alike: only
+        how each waits and sends differs. The loops raise the error outside their ``except``, so
+        that it carries no ``__context__`` (an httpx error's text holds the URL, token included).
+        """
+        error = (
+            self._transport_error(call, target.display, failure, attempt, tool)
+            if isinstance(failure, httpx.RequestError)
+            else failure
+        )
         delay = retry_delay(error, is_send=call.is_send, attempt=attempt_no, policy=self.retry)
         if delay is not None:
             logger.info(
                 "%s failed (%s); retry %d in %.2f s", call.api_method, error.code, attempt_no + 1, delay
             )
-        return delay
+        return error, delay
 
 
 class SyncSession(_BaseSession):
@@ -221,11 +240,8 @@ class SyncSession(_BaseSession):
             try:
                 response = self._wire.send(call.http_method, target, content, timeout, attempt)
                 return self._read(call, target, response, tool)
-            except httpx.RequestError as exc:
-                error: GreenApiError = self._transport_error(call, target.display, exc, attempt, tool)
-            except GreenApiError as exc:
-                error = exc
-            delay = self._next_delay(call, error, attempt_no)
+            except (httpx.RequestError, GreenApiError) as exc:
+                error, delay = self._judge_failure(call, target, exc, attempt, attempt_no, tool)
             if delay is None:
                 raise error
             time.sleep(delay)
@@ -282,11 +298,8 @@ class AsyncSession(_BaseSession):
             try:
                 response = await self._wire.send(call.http_method, target, content, timeout, attempt)
                 return self._read(call, target, response, tool)
-            except httpx.RequestError as exc:
-                error: GreenApiError = self._transport_error(call, target.display, exc, attempt, tool)
-            except GreenApiError as exc:
-                error = exc
-            delay = self._next_delay(call, error, attempt_no)
+            except (httpx.RequestError, GreenApiError) as exc:
+                error, delay = self._judge_failure(call, target, exc, attempt, attempt_no, tool)
             if delay is None:
                 raise error
             await _async_sleep(delay)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,18 @@ from tests.support.stub_server import StubServer
 # short names. Its options come from markers, usually one per module:
 #     pytestmark = pytest.mark.green_api_sandbox(rate_limits=False, max_receive_wait=0.2)
 #     @pytest.mark.green_api_instance(api_token=CANARY, settings={})
+@pytest.fixture(autouse=True)
+def no_server_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves one of our server threads (sandbox, preview, ...) running.
+
+    Threads of wider-scoped fixtures start before this snapshot and are not counted.
+    """
+    before = set(threading.enumerate())
+    yield
+    left = [t.name for t in threading.enumerate() if t not in before and t.name.startswith("green-api")]
+    assert not left, f"threads left running: {left}"
+
+
 @pytest.fixture
 def sandbox(green_api_sandbox: Sandbox) -> Sandbox:
     """The plugin's ``green_api_sandbox``: a fresh sandbox per test (``@pytest.mark.green_api_sandbox``)."""
