@@ -12,6 +12,7 @@ from green_api_block.sandbox import APIError, SandboxBackend, SandboxError
 from green_api_block.sandbox import notifications as nb
 from green_api_block.sandbox.faults import FaultInjector
 from green_api_block.sandbox.state import NOTIFICATION_TTL
+from tests.support.clock import FakeClock
 
 CHAT = "79001234567@c.us"
 ALL_ON = {
@@ -20,14 +21,6 @@ ALL_ON = {
     "outgoingAPIMessageWebhook": "yes",
     "stateWebhook": "yes",
 }
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_718_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def backend(**kwargs: Any) -> SandboxBackend:
@@ -163,7 +156,7 @@ def test_send_queues_nothing_while_switches_are_off() -> None:
 
 
 def test_send_queues_api_message_then_status_in_documented_shapes() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_718_000_000.0)
     b = backend(clock=clock)
     inst = b.create_instance(settings=ALL_ON, wid="79990000000@c.us")
     mid = send(b, inst.id_instance, "Order #42 is ready")
@@ -238,7 +231,7 @@ def test_file_kind_follows_the_extension(file_name: str, type_message: str, mime
 
 
 def test_journal_lists_newest_first_in_the_documented_shape() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_718_000_000.0)
     b = backend(clock=clock)
     inst = b.create_instance()
     first = send(b, inst.id_instance, "one")

@@ -117,7 +117,10 @@ def test_delay_makes_a_client_time_out(sandbox: Sandbox, api: Api) -> None:
     sandbox.inject_fault("delay", method="sendMessage", delay=1.0, process=None)
     with httpx.Client(timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
         client.post(api.url("sendMessage"), json=MESSAGE)
-    time.sleep(0.9)  # the handler finishes in the background: a slow send still goes out
+    # The handler finishes in the background: a slow send still goes out (30 s: a failure bound).
+    deadline = time.monotonic() + 30
+    while not sandbox.sent_messages(api.instance) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(sandbox.sent_messages(api.instance)) == 1
 
 

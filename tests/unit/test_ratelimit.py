@@ -11,33 +11,14 @@ import pytest
 
 from green_api_block import GreenApiBlock
 from green_api_block.ratelimit import DEFAULT_RATES, RateLimiter
+from tests.support.clock import FakeClock as _BaseClock
 from tests.support.mock import Recorder
 
 STATE = ("green_api_get_state_instance", {"idInstance": "1101000001", "apiTokenInstance": "t" * 50})
 
 
-class FakeClock:
-    """A monotonic clock that moves only when something sleeps on it (or a test advances it)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.advance(seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
+class FakeClock(_BaseClock):
+    """The shared fake clock, plus a limiter that waits on it."""
 
     def limiter(self, rates: dict[str, float], **kw: float) -> RateLimiter:
         return RateLimiter(rates, clock=self, sleep=self.sleep, async_sleep=self.async_sleep, **kw)

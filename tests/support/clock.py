@@ -1,0 +1,29 @@
+"""A fake clock for the limiter and the sandbox: time moves only when something sleeps on it."""
+
+from __future__ import annotations
+
+import threading
+
+
+class FakeClock:
+    """A monotonic (or Unix) clock that moves only when something sleeps on it or a test advances it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
