@@ -34,13 +34,19 @@ to aiohttp cost about as much again (see the README's benchmark section).
 
 from __future__ import annotations
 
+import base64
 import contextvars
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .urls import Target
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .network import ProxyURL
 
 __all__ = [
     "AiohttpWire",
@@ -66,12 +72,22 @@ class Attempt:
         self.may_have_sent = not tracked
 
     def _mark_sync(self, name: str, info: dict[str, Any]) -> None:
-        if name.endswith("send_request_headers.started"):
+        if name.endswith("send_request_headers.started") and not _is_connect(info):
             self.may_have_sent = True
 
     async def _mark_async(self, name: str, info: dict[str, Any]) -> None:
-        if name.endswith("send_request_headers.started"):
+        if name.endswith("send_request_headers.started") and not _is_connect(info):
             self.may_have_sent = True
+
+
+def _is_connect(info: dict[str, Any]) -> bool:
+    """True for the CONNECT httpcore sends to a proxy (with our trace) before the request itself.
+
+    The tunnel request goes to the proxy, not to Green API: a proxy that refuses it (407, 502)
+    never saw the call, which may then be retried like a refused connection.
+    """
+    request = info.get("request")
+    return getattr(request, "method", None) == b"CONNECT"
 
 
 class WireResponse:
@@ -285,9 +301,24 @@ class AiohttpWire(AsyncWire):
 
     tracks_wire = True
 
-    def __init__(self, limits: httpx.Limits, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        headers: Mapping[str, str],
+        *,
+        proxy: ProxyURL | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._limits = limits
         self._headers = dict(headers)
+        # aiohttp takes the proxy per request. Its credentials go in a Proxy-Authorization header
+        # (aiohttp's proxy_auth is deprecated), so the URL handed to aiohttp carries none.
+        self._proxy = None if proxy is None else proxy.without_credentials
+        self._proxy_headers: dict[str, str] | None = None
+        if proxy is not None and proxy.username is not None:
+            credentials = f"{proxy.username}:{proxy.password or ''}".encode()
+            self._proxy_headers = {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode()}
+        self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session: Any = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
 
@@ -296,6 +327,7 @@ class AiohttpWire(AsyncWire):
         connector = parts["connector"](
             limit=self._limits.max_connections or 0,
             keepalive_timeout=self._limits.keepalive_expiry or 5.0,
+            ssl=self._ssl,
         )
         self._session = parts["aiohttp"].ClientSession(connector=connector, headers=self._headers)
         return self._session
@@ -323,6 +355,8 @@ class AiohttpWire(AsyncWire):
                 data=content,
                 timeout=self._client_timeout(timeout),
                 allow_redirects=False,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
             )
             try:
                 body = await response.read()
