@@ -56,21 +56,14 @@ def mask_proxy_url(url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProxyURL:
-    """A validated proxy URL: ``url`` (credentials included) goes to the library only."""
+    """A validated proxy URL: ``url`` (credentials included) goes to the network library only."""
 
     url: str = field(repr=False)
     scheme: str
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
 
     @property
     def display(self) -> str:
         return mask_proxy_url(self.url)
-
-    @property
-    def without_credentials(self) -> str:
-        parts = urlsplit(self.url)
-        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
     def __repr__(self) -> str:
         return f"ProxyURL({self.display!r})"
@@ -87,11 +80,11 @@ def _parse_proxy(url: str, source: str) -> ProxyURL:
             f"{source}: a proxy URL must be http://, https://, socks5:// or socks5h:// with a host "
             f"(got {mask_proxy_url(url)})"
         )
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
     # Error texts from the libraries may echo the proxy's userinfo: mask it like a token.
-    register_secret(password)
-    return ProxyURL(url.strip(), parts.scheme.lower(), username, password)
+    if parts.password:
+        register_secret(unquote(parts.password))
+        register_secret(parts.password)  # as written in the URL, percent-escapes and all
+    return ProxyURL(url.strip(), parts.scheme.lower())
 
 
 #: What ``urllib.request.getproxies`` (and so httpx) reads for http, https, all and no-proxy;
@@ -215,6 +208,10 @@ def resolve_network(
     if proxy is not None and not sync_httpx and async_path is None:
         raise ConfigError(
             "proxy= has no effect with your own transport and async_transport: configure the proxy on them"
+        )
+    if verify is not None and not sync_httpx and async_path is None:
+        raise ConfigError(
+            "verify= has no effect with your own transport and async_transport: configure TLS on them"
         )
     proxies: dict[HostName, ProxyURL | None] = {}
     for host, base_url in (("api", api_url), ("media", media_url)):

@@ -34,7 +34,6 @@ to aiohttp cost about as much again (see the README's benchmark section).
 
 from __future__ import annotations
 
-import base64
 import contextvars
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -311,13 +310,10 @@ class AiohttpWire(AsyncWire):
     ) -> None:
         self._limits = limits
         self._headers = dict(headers)
-        # aiohttp takes the proxy per request. Its credentials go in a Proxy-Authorization header
-        # (aiohttp's proxy_auth is deprecated), so the URL handed to aiohttp carries none.
-        self._proxy = None if proxy is None else proxy.without_credentials
-        self._proxy_headers: dict[str, str] | None = None
-        if proxy is not None and proxy.username is not None:
-            credentials = f"{proxy.username}:{proxy.password or ''}".encode()
-            self._proxy_headers = {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode()}
+        # aiohttp takes the proxy per request, credentials in its URL: it turns them into the
+        # Proxy-Authorization of the CONNECT (https) or of the forwarded request (http). Its
+        # proxy_headers would not do for the latter, and aiohttp writes into that dict.
+        self._proxy = None if proxy is None else proxy.url
         self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session: Any = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
@@ -356,7 +352,6 @@ class AiohttpWire(AsyncWire):
                 timeout=self._client_timeout(timeout),
                 allow_redirects=False,
                 proxy=self._proxy,
-                proxy_headers=self._proxy_headers,
             )
             try:
                 body = await response.read()

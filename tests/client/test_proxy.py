@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 
@@ -149,6 +150,24 @@ def test_send_refused_at_connect_never_reached_the_server(
     assert tls_sandbox.sent_messages(instance) == []
 
 
+def test_your_own_transports_are_left_alone(
+    tls_sandbox: Sandbox, proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As httpx skips the environment for a client given a transport; proxy=/verify= would be lost."""
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    mine = httpx.MockTransport(lambda request: httpx.Response(200, json={"stateInstance": "authorized"}))
+    block = block_for("sync", tls_sandbox.url, transport=mine)
+    assert block._network.proxies["api"] is not None  # the async path is still the block's own
+    assert run("sync", block, *STATE[:1], {**tls_sandbox.create_instance().credentials()})
+    assert proxy.passed == 0
+    own = {"transport": mine, "async_transport": httpx.AsyncHTTPTransport()}
+    assert block_for("sync", tls_sandbox.url, **own)._network.proxies["api"] is None
+    with pytest.raises(ConfigError, match="proxy= has no effect"):
+        block_for("sync", tls_sandbox.url, proxy=proxy.url, **own)
+    with pytest.raises(ConfigError, match="verify= has no effect"):
+        block_for("sync", tls_sandbox.url, verify=ssl.create_default_context(), **own)
+
+
 # -- a plain forward proxy for http:// targets ----------------------------------------------------
 
 
@@ -163,6 +182,14 @@ def test_http_goes_through_a_forward_proxy(
     assert len(proxy.forwarded) == 1 and proxy.forwarded[0].startswith("POST ")
     assert "/sendMessage/" in proxy.forwarded[0]
     assert len(http_sandbox.sent_messages(instance)) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_forward_proxy_credentials(mode: str, http_sandbox: Sandbox) -> None:
+    instance = http_sandbox.create_instance()
+    with CountingProxy(credentials=("user", PASSWORD)) as guarded:
+        _call(mode, http_sandbox.url, instance, SEND, proxy=guarded.url_with("user", PASSWORD))
+        assert guarded.refused == 0 and len(guarded.forwarded) == 1
 
 
 @pytest.mark.parametrize("no_proxy", ["NO_PROXY", "no_proxy"])
