@@ -258,7 +258,8 @@ def _aiohttp() -> dict[str, Any]:
             """Marks the current attempt as possibly sent once it holds a connection.
 
             ``connect`` returns a new or a pooled connection, before any request byte is written;
-            a failure to get one (refused, pool timeout) leaves the attempt unmarked.
+            a failure to get one (refused, pool timeout) leaves the attempt unmarked. Through a
+            proxy it returns once the CONNECT tunnel is up, so a refused tunnel is unmarked too.
             """
 
             async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
@@ -270,6 +271,7 @@ def _aiohttp() -> dict[str, Any]:
 
         _aiohttp_parts.update(
             aiohttp=aiohttp,
+            yarl=yarl,
             connector=TrackingConnector,
             url=lambda real_url: yarl.URL(real_url, encoded=True),
             map_errors=map_aiohttp_exceptions,
@@ -313,7 +315,8 @@ class AiohttpWire(AsyncWire):
         # aiohttp takes the proxy per request, credentials in its URL: it turns them into the
         # Proxy-Authorization of the CONNECT (https) or of the forwarded request (http). Its
         # proxy_headers would not do for the latter, and aiohttp writes into that dict.
-        self._proxy = None if proxy is None else proxy.url
+        self._proxy_url = None if proxy is None else proxy.url
+        self._proxy: Any = None  # parsed once, in _open (yarl comes with aiohttp)
         self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session: Any = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
@@ -326,6 +329,8 @@ class AiohttpWire(AsyncWire):
             ssl=self._ssl,
         )
         self._session = parts["aiohttp"].ClientSession(connector=connector, headers=self._headers)
+        if self._proxy_url is not None:
+            self._proxy = parts["yarl"].URL(self._proxy_url)
         return self._session
 
     def _client_timeout(self, timeout: TimeoutSpec) -> Any:
