@@ -34,6 +34,8 @@ from .transport import (
 from .urls import Target, build_target
 
 if TYPE_CHECKING:
+    import ssl
+
     from .tools.base import ApiCall
 
 __all__ = ["AsyncSession", "Credentials", "SyncSession"]
@@ -91,6 +93,14 @@ def _per_proxy(network: NetworkConfig | None, make: Callable[[ProxyURL | None], 
             made[key] = make(proxy)
         wires[host] = made[key]
     return wires
+
+
+def _httpx_proxy(proxy: ProxyURL | None, ssl_context: ssl.SSLContext | None) -> httpx.Proxy | None:
+    """httpx's proxy; an https:// proxy trusts ``verify`` too (httpx alone gives it the default CAs)."""
+    if proxy is None:
+        return None
+    # httpcore refuses a proxy TLS context for any other scheme.
+    return httpx.Proxy(proxy.url, ssl_context=ssl_context if proxy.scheme == "https" else None)
 
 
 def _distinct(wires: Mapping[HostName, W]) -> list[W]:
@@ -264,7 +274,7 @@ class SyncSession(_BaseSession):
                 lambda proxy: SyncHttpxWire(
                     httpx.HTTPTransport(
                         limits=_LIMITS,
-                        proxy=None if proxy is None else proxy.url,
+                        proxy=_httpx_proxy(proxy, ssl_context),
                         verify=True if ssl_context is None else ssl_context,
                     ),
                     _HEADERS,
@@ -312,7 +322,7 @@ class AsyncSession(_BaseSession):
             return AsyncHttpxWire(
                 httpx.AsyncHTTPTransport(
                     limits=_LIMITS,
-                    proxy=None if proxy is None else proxy.url,
+                    proxy=_httpx_proxy(proxy, ssl_context),
                     verify=True if ssl_context is None else ssl_context,
                 ),
                 _HEADERS,

@@ -52,11 +52,16 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def tls_sandbox(ca: trustme.CA) -> Iterator[Sandbox]:
+@pytest.fixture(scope="module")
+def server_context(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    with Sandbox(rate_limits=False, ssl_context=context) as sb:
+    return context
+
+
+@pytest.fixture
+def tls_sandbox(server_context: ssl.SSLContext) -> Iterator[Sandbox]:
+    with Sandbox(rate_limits=False, ssl_context=server_context) as sb:
         yield sb
 
 
@@ -114,6 +119,19 @@ def test_explicit_proxy_wins_over_the_environment(
         _call(mode, tls_sandbox.url, instance, STATE, proxy=proxy.url, verify=str(ca_file))
         assert env_proxy.passed == 0
     assert len(proxy.tunnels) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_https_proxy_is_trusted_through_verify(
+    mode: str, tls_sandbox: Sandbox, server_context: ssl.SSLContext, ca_file: Path
+) -> None:
+    """TLS to the proxy, then TLS to Green API inside the tunnel: verify= covers both."""
+    instance = tls_sandbox.create_instance()
+    with CountingProxy(ssl_context=server_context, credentials=("user", PASSWORD)) as tls_proxy:
+        proxy_url = tls_proxy.url_with("user", PASSWORD)
+        assert proxy_url.startswith("https://")
+        _call(mode, tls_sandbox.url, instance, SEND, proxy=proxy_url, verify=ca_file)
+        assert tls_proxy.tunnels == [f"127.0.0.1:{tls_sandbox.port}"] and tls_proxy.refused == 0
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl
 import threading
 from types import TracebackType
 from typing import Self
@@ -23,7 +24,10 @@ _HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection", "
 
 
 class CountingProxy:
-    def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, *, credentials: tuple[str, str] | None = None, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._ssl = ssl_context  # serve the proxy itself over TLS (an https:// proxy URL)
         token = None if credentials is None else base64.b64encode(":".join(credentials).encode()).decode()
         self._expected = None if token is None else f"Basic {token}"
         self.tunnels: list[str] = []  # "host:port" of every CONNECT let through
@@ -38,10 +42,10 @@ class CountingProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._ssl else 'http'}://127.0.0.1:{self.port}"
 
     def url_with(self, user: str, password: str) -> str:
-        return f"http://{user}:{password}@127.0.0.1:{self.port}"
+        return self.url.replace("://", f"://{user}:{password}@", 1)
 
     @property
     def passed(self) -> int:
@@ -52,7 +56,7 @@ class CountingProxy:
     def __enter__(self) -> Self:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
+            asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self._ssl), self._loop
         ).result(5)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
