@@ -233,6 +233,33 @@ def test_no_proxy_is_respected(
     assert network.proxies["api"] is not None and network.proxies["media"] is None
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HTTP_PROXY": "http://plain:1"}, None),  # an http proxy variable is for http:// hosts only
+        ({"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:1"}, "http://lower:1"),
+        ({"ALL_PROXY": "http://all:1", "HTTPS_PROXY": "http://https:1"}, "http://https:1"),
+        ({"HTTPS_PROXY": "proxy.example:3128"}, "http://proxy.example:3128"),  # no scheme: http
+        ({"ALL_PROXY": "http://all:1", "NO_PROXY": "*"}, None),
+        ({"ALL_PROXY": "http://all:1", "NO_PROXY": ".green-api.com"}, None),
+        ({"ALL_PROXY": "http://all:1", "NO_PROXY": "green-api.com.evil"}, "http://all:1"),
+    ],
+)
+def test_environment_rules_are_httpx_rules(
+    env: dict[str, str], expected: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    block = GreenApiBlock("https://api.green-api.com", credentials_from_env=False)
+    chosen = block._network.proxies["api"]
+    assert (chosen.url if chosen else None) == expected
+    # The same answer httpx.Client gives for the host (its mounts, matched the way it matches them).
+    client = httpx.Client()
+    transport = client._transport_for_url(httpx.URL("https://api.green-api.com/x"))
+    assert (transport is client._transport) == (expected is None)
+    client.close()
+
+
 # -- the wire-level "was it sent?" rule through the proxy ----------------------------------------
 
 
