@@ -372,3 +372,10 @@ def test_verify_rejects_a_missing_file(tmp_path: Path) -> None:
         GreenApiBlock(
             "https://api.green-api.com", credentials_from_env=False, verify=str(tmp_path / "none.pem")
         )
+
+
+def test_verify_rejects_a_file_that_is_not_a_ca_bundle(tmp_path: Path) -> None:
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(ConfigError, match="not a PEM CA bundle"):
+        GreenApiBlock("https://api.green-api.com", credentials_from_env=False, verify=garbage)
