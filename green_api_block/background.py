@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ class BackgroundServer:
     whatever depends on the port (base URLs, the Host allow-list).
     ``shutdown_timeout`` is how long ``close()`` lets in-flight requests finish; ``close()`` then
     waits at most ``shutdown_timeout + 2`` seconds for the thread.
+    ``ssl_context``: serve https with it (a server-side context holding the certificate).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class BackgroundServer:
         shutdown_timeout: float = 1.0,
         backlog: int = 128,
         on_bound: Callable[[int], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must not be negative")
@@ -57,6 +60,7 @@ class BackgroundServer:
         self._shutdown_timeout = shutdown_timeout
         self._backlog = backlog
         self._on_bound = on_bound
+        self._ssl_context = ssl_context
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -148,7 +152,9 @@ class BackgroundServer:
             shutdown_timeout=self._shutdown_timeout,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._requested_port, backlog=self._backlog)
+        site = web.TCPSite(
+            runner, self._host, self._requested_port, backlog=self._backlog, ssl_context=self._ssl_context
+        )
         try:
             await site.start()
         except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import ssl
 import threading
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,7 @@ from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Tim
 from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
+from .network import resolve_network
 from .ratelimit import RateLimiter
 from .redact import install_log_filter, register_secret
 
@@ -69,6 +71,11 @@ class GreenApiBlock:
     ``rate_limits`` spaces calls per instance and method so that bursts do not meet 429:
     True (default) uses Green API's published limits, a mapping sets requests/s per method,
     False turns the limiter off.
+
+    ``proxy`` (``"http://user:pass@proxy:3128"``, ``https://``, ``socks5://``) carries every call;
+    without it the block goes where ``httpx.get`` would: ``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``ALL_PROXY`` and ``NO_PROXY`` from the environment, on the sync and the async path alike.
+    ``verify`` is the CA bundle (a path) or ``ssl.SSLContext`` both paths trust for TLS.
     """
 
     type = "green_api"
@@ -86,8 +93,19 @@ class GreenApiBlock:
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | AsyncTransportName = "aiohttp",
         rate_limits: Mapping[str, float] | bool = True,
+        proxy: str | None = None,
+        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
     ) -> None:
         self.hosts = Hosts.resolve(api_url, media_url)
+        # Resolved now, so that a proxy a path cannot use fails here and not at the first call.
+        self._network = resolve_network(
+            proxy,
+            self.hosts.api_url,
+            self.hosts.media_url,
+            verify=verify,
+            sync_httpx=transport is None,
+            async_path=async_transport if isinstance(async_transport, str) else None,
+        )
         if credentials_from_env:
             id_instance = id_instance if id_instance is not None else os.environ.get(ENV_ID_INSTANCE)
             api_token = api_token if api_token is not None else os.environ.get(ENV_TOKEN_INSTANCE)
@@ -342,7 +360,7 @@ class GreenApiBlock:
 
     def _sync_session(self) -> SyncSession:
         if self._sync is None:
-            self._sync = SyncSession(self.hosts, self.timeouts, self.retry, self._transport)
+            self._sync = SyncSession(self.hosts, self.timeouts, self.retry, self._transport, self._network)
             self._sync.limiter = self.rate_limiter
         return self._sync
 
@@ -352,7 +370,9 @@ class GreenApiBlock:
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
             # A pooled connection belongs to the loop that opened it: a new loop gets a new pool.
-            self._async = AsyncSession(self.hosts, self.timeouts, self.retry, self._async_transport)
+            self._async = AsyncSession(
+                self.hosts, self.timeouts, self.retry, self._async_transport, self._network
+            )
             self._async.limiter = self.rate_limiter
             self._async_loop = loop
         return self._async

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from .config import Hosts, RetryPolicy, Timeouts
 from .errors import APITimeoutError, BadResponseError, GreenApiError, OutcomeUnknownError, TransportError
+from .network import HostName, NetworkConfig, ProxyURL
 from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import retry_delay
@@ -33,6 +34,8 @@ from .transport import (
 from .urls import Target, build_target
 
 if TYPE_CHECKING:
+    import ssl
+
     from .tools.base import ApiCall
 
 __all__ = ["AsyncSession", "Credentials", "SyncSession"]
@@ -72,6 +75,36 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(id_instance={self.id_instance!r}, token='***')"
+
+
+W = TypeVar("W")
+
+
+def _per_proxy(network: NetworkConfig | None, make: Callable[[ProxyURL | None], W]) -> dict[HostName, W]:
+    """A wire for each host, one per distinct proxy (None: direct)."""
+    proxies: Mapping[HostName, ProxyURL | None] = (
+        network.proxies if network else dict.fromkeys(("api", "media"), None)
+    )
+    made: dict[str | None, W] = {}
+    wires: dict[HostName, W] = {}
+    for host, proxy in proxies.items():
+        key = None if proxy is None else proxy.url
+        if key not in made:
+            made[key] = make(proxy)
+        wires[host] = made[key]
+    return wires
+
+
+def _httpx_proxy(proxy: ProxyURL | None, ssl_context: ssl.SSLContext | None) -> httpx.Proxy | None:
+    """httpx's proxy; an https:// proxy trusts ``verify`` too (httpx alone gives it the default CAs)."""
+    if proxy is None:
+        return None
+    # httpcore refuses a proxy TLS context for any other scheme.
+    return httpx.Proxy(proxy.url, ssl_context=ssl_context if proxy.scheme == "https" else None)
+
+
+def _distinct(wires: Mapping[HostName, W]) -> list[W]:
+    return list({id(w): w for w in wires.values()}.values())
 
 
 class _BaseSession:
@@ -226,9 +259,27 @@ class SyncSession(_BaseSession):
         timeouts: Timeouts,
         retry: RetryPolicy,
         transport: httpx.BaseTransport | None = None,
+        network: NetworkConfig | None = None,
     ) -> None:
         super().__init__(hosts, timeouts, retry)
-        self._wire = SyncHttpxWire(transport or httpx.HTTPTransport(limits=_LIMITS), _HEADERS)
+        if transport is not None:
+            self._wires: dict[HostName, SyncHttpxWire] = dict.fromkeys(
+                ("api", "media"), SyncHttpxWire(transport, _HEADERS)
+            )
+        else:
+            # One pool per proxy; the api and the media host share it unless NO_PROXY parts them.
+            ssl_context = network.ssl_context if network else None
+            self._wires = _per_proxy(
+                network,
+                lambda proxy: SyncHttpxWire(
+                    httpx.HTTPTransport(
+                        limits=_LIMITS,
+                        proxy=_httpx_proxy(proxy, ssl_context),
+                        verify=True if ssl_context is None else ssl_context,
+                    ),
+                    _HEADERS,
+                ),
+            )
 
     def call(self, creds: Credentials, call: ApiCall, tool: str | None = None) -> Any:
         target, content, timeout = self._request_parts(creds, call)
@@ -236,9 +287,10 @@ class SyncSession(_BaseSession):
         while True:
             if self.limiter is not None:
                 self.limiter.wait(creds.id_instance, call.api_method)
-            attempt = Attempt(tracked=self._wire.tracks_wire)
+            wire = self._wires[call.host]
+            attempt = Attempt(tracked=wire.tracks_wire)
             try:
-                response = self._wire.send(call.http_method, target, content, timeout, attempt)
+                response = wire.send(call.http_method, target, content, timeout, attempt)
                 return self._read(call, target, response, tool)
             except (httpx.RequestError, GreenApiError) as exc:
                 error, delay = self._judge_failure(call, target, exc, attempt, attempt_no, tool)
@@ -248,7 +300,8 @@ class SyncSession(_BaseSession):
             attempt_no += 1
 
     def close(self) -> None:
-        self._wire.close()
+        for wire in _distinct(self._wires):
+            wire.close()
 
 
 class AsyncSession(_BaseSession):
@@ -258,14 +311,28 @@ class AsyncSession(_BaseSession):
         timeouts: Timeouts,
         retry: RetryPolicy,
         transport: httpx.AsyncBaseTransport | AsyncTransportName = "aiohttp",
+        network: NetworkConfig | None = None,
     ) -> None:
         super().__init__(hosts, timeouts, retry)
-        if transport == "aiohttp":
-            self._wire: AsyncWire = AiohttpWire(_LIMITS, _HEADERS)
-        elif transport == "httpcore":
-            self._wire = AsyncHttpxWire(httpx.AsyncHTTPTransport(limits=_LIMITS), _HEADERS)
+        ssl_context = network.ssl_context if network else None
+
+        def make(proxy: ProxyURL | None) -> AsyncWire:
+            if transport == "aiohttp":
+                return AiohttpWire(_LIMITS, _HEADERS, proxy=proxy, ssl_context=ssl_context)
+            return AsyncHttpxWire(
+                httpx.AsyncHTTPTransport(
+                    limits=_LIMITS,
+                    proxy=_httpx_proxy(proxy, ssl_context),
+                    verify=True if ssl_context is None else ssl_context,
+                ),
+                _HEADERS,
+            )
+
+        if transport in ("aiohttp", "httpcore"):
+            self._wires: dict[HostName, AsyncWire] = _per_proxy(network, make)
         else:
-            self._wire = AsyncHttpxWire(transport, _HEADERS)
+            assert not isinstance(transport, str)
+            self._wires = dict.fromkeys(("api", "media"), AsyncHttpxWire(transport, _HEADERS))
         self._closer: AsyncGenerator[None, None] | None = None
 
     async def _close_with_loop(self) -> AsyncGenerator[None, None]:
@@ -281,7 +348,8 @@ class AsyncSession(_BaseSession):
             yield
         finally:
             try:
-                await self._wire.aclose()
+                for wire in _distinct(self._wires):
+                    await wire.aclose()
             except Exception:  # a pool already torn down by its loop: nothing left to release
                 logger.debug("closing the async pool at loop shutdown failed", exc_info=True)
 
@@ -294,9 +362,10 @@ class AsyncSession(_BaseSession):
         while True:
             if self.limiter is not None:
                 await self.limiter.wait_async(creds.id_instance, call.api_method)
-            attempt = Attempt(tracked=self._wire.tracks_wire)
+            wire = self._wires[call.host]
+            attempt = Attempt(tracked=wire.tracks_wire)
             try:
-                response = await self._wire.send(call.http_method, target, content, timeout, attempt)
+                response = await wire.send(call.http_method, target, content, timeout, attempt)
                 return self._read(call, target, response, tool)
             except (httpx.RequestError, GreenApiError) as exc:
                 error, delay = self._judge_failure(call, target, exc, attempt, attempt_no, tool)
@@ -308,6 +377,7 @@ class AsyncSession(_BaseSession):
     async def aclose(self) -> None:
         closer, self._closer = self._closer, None
         if closer is not None:
-            await closer.aclose()  # closes the wire
+            await closer.aclose()  # closes the wires
         else:
-            await self._wire.aclose()
+            for wire in _distinct(self._wires):
+                await wire.aclose()

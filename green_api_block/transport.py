@@ -36,11 +36,16 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .urls import Target
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .network import ProxyURL
 
 __all__ = [
     "AiohttpWire",
@@ -66,12 +71,22 @@ class Attempt:
         self.may_have_sent = not tracked
 
     def _mark_sync(self, name: str, info: dict[str, Any]) -> None:
-        if name.endswith("send_request_headers.started"):
+        if name.endswith("send_request_headers.started") and not _is_connect(info):
             self.may_have_sent = True
 
     async def _mark_async(self, name: str, info: dict[str, Any]) -> None:
-        if name.endswith("send_request_headers.started"):
+        if name.endswith("send_request_headers.started") and not _is_connect(info):
             self.may_have_sent = True
+
+
+def _is_connect(info: dict[str, Any]) -> bool:
+    """True for the CONNECT httpcore sends to a proxy (with our trace) before the request itself.
+
+    The tunnel request goes to the proxy, not to Green API: a proxy that refuses it (407, 502)
+    never saw the call, which may then be retried like a refused connection.
+    """
+    request = info.get("request")
+    return getattr(request, "method", None) == b"CONNECT"
 
 
 class WireResponse:
@@ -243,7 +258,8 @@ def _aiohttp() -> dict[str, Any]:
             """Marks the current attempt as possibly sent once it holds a connection.
 
             ``connect`` returns a new or a pooled connection, before any request byte is written;
-            a failure to get one (refused, pool timeout) leaves the attempt unmarked.
+            a failure to get one (refused, pool timeout) leaves the attempt unmarked. Through a
+            proxy it returns once the CONNECT tunnel is up, so a refused tunnel is unmarked too.
             """
 
             async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
@@ -255,6 +271,7 @@ def _aiohttp() -> dict[str, Any]:
 
         _aiohttp_parts.update(
             aiohttp=aiohttp,
+            yarl=yarl,
             connector=TrackingConnector,
             url=lambda real_url: yarl.URL(real_url, encoded=True),
             map_errors=map_aiohttp_exceptions,
@@ -285,9 +302,22 @@ class AiohttpWire(AsyncWire):
 
     tracks_wire = True
 
-    def __init__(self, limits: httpx.Limits, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        headers: Mapping[str, str],
+        *,
+        proxy: ProxyURL | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._limits = limits
         self._headers = dict(headers)
+        # aiohttp takes the proxy per request, credentials in its URL: it turns them into the
+        # Proxy-Authorization of the CONNECT (https) or of the forwarded request (http). Its
+        # proxy_headers would not do for the latter, and aiohttp writes into that dict.
+        self._proxy_url = None if proxy is None else proxy.url
+        self._proxy: Any = None  # parsed once, in _open (yarl comes with aiohttp)
+        self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session: Any = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
 
@@ -296,8 +326,11 @@ class AiohttpWire(AsyncWire):
         connector = parts["connector"](
             limit=self._limits.max_connections or 0,
             keepalive_timeout=self._limits.keepalive_expiry or 5.0,
+            ssl=self._ssl,
         )
         self._session = parts["aiohttp"].ClientSession(connector=connector, headers=self._headers)
+        if self._proxy_url is not None:
+            self._proxy = parts["yarl"].URL(self._proxy_url)
         return self._session
 
     def _client_timeout(self, timeout: TimeoutSpec) -> Any:
@@ -323,6 +356,7 @@ class AiohttpWire(AsyncWire):
                 data=content,
                 timeout=self._client_timeout(timeout),
                 allow_redirects=False,
+                proxy=self._proxy,
             )
             try:
                 body = await response.read()

@@ -13,6 +13,7 @@ from a test, from another thread or from the control HTTP endpoints (which run o
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -55,6 +56,8 @@ class Sandbox(Emulator):
       returns within about two seconds more, however loaded the machine.
     * ``clock``/``monotonic``: Unix time for timestamps and quotas, and the clock of the rate
       limiter and the 24 h expiry (inject both to test time-dependent behaviour without waiting).
+    * ``ssl_context``: serve https with this server-side context (its certificate must name the
+      host); the URLs become ``https://``. For testing a client's TLS and proxy (CONNECT) paths.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Sandbox(Emulator):
         shutdown_timeout: float = 1.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(
             rate_limits=rate_limits,
@@ -79,6 +83,7 @@ class Sandbox(Emulator):
             monotonic=monotonic,
         )
         self._host = host
+        self._scheme = "http" if ssl_context is None else "https"
         self._handler = GreenApiHandler(
             self, max_receive_wait=max_receive_wait, retry_after_header=retry_after_header
         )
@@ -90,11 +95,12 @@ class Sandbox(Emulator):
             shutdown_timeout=shutdown_timeout,
             backlog=_BACKLOG,
             on_bound=self._on_bound,
+            ssl_context=ssl_context,
         )
 
     def _on_bound(self, port: int) -> None:
         host = f"[{self._host}]" if ":" in self._host else self._host
-        self.backend.base_url = f"http://{host}:{port}"
+        self.backend.base_url = f"{self._scheme}://{host}:{port}"
 
     def _make_app(self) -> web.Application:
         app = web.Application(client_max_size=_MAX_BODY)
