@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
 from green_api_block.redact import redact, redact_obj
 
@@ -189,7 +190,12 @@ async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
             return _problem(config, 403, "forbidden_origin", "requests from another web page are refused")
         if request.content_type != "application/json":
             return _problem(config, 415, "unsupported_media_type", "send the request as application/json")
-    return await handler(request)
+    try:
+        return await handler(request)
+    except _TooDeep:
+        return _problem(
+            config, 400, "bad_request", f"the JSON body nests deeper than {jsonbody.MAX_DEPTH} levels"
+        )
 
 
 def _static(name: str) -> web.Response:
@@ -231,9 +237,15 @@ async def _session(request: web.Request) -> web.StreamResponse:
     return _json(data, config)
 
 
+class _TooDeep(Exception):
+    pass
+
+
 async def _body(request: web.Request) -> Any:
     try:
-        return await request.json()
+        return jsonbody.loads(await request.read())
+    except jsonbody.TooDeepError:
+        raise _TooDeep from None
     except ValueError:
         return None
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Self
 
 from aiohttp import web
 
-from ..background import BackgroundServer
+from ..background import DEFAULT_IDLE_TIMEOUT, BackgroundServer
 from ..netaddr import is_loopback
 from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
@@ -46,6 +46,7 @@ class PreviewServer:
         media_url: str | None = None,
         id_instance: str | None = None,
         api_token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -60,7 +61,12 @@ class PreviewServer:
         self._listener: Callable[[str], None] | None = None
         self.config: PreviewConfig | None = None
         self._server = BackgroundServer(
-            self._make_app, host=host, port=port, name="green-api-preview", on_bound=self._on_bound
+            self._make_app,
+            host=host,
+            port=port,
+            name="green-api-preview",
+            idle_timeout=idle_timeout,
+            on_bound=self._on_bound,
         )
 
     def __repr__(self) -> str:
