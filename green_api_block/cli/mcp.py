@@ -12,15 +12,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from green_api_block.errors import ConfigError
 from green_api_block.netaddr import is_loopback
-from green_api_block.redact import RedactingFilter, register_secret
+from green_api_block.redact import RedactingFilter
 
 from .output import EXIT_OK, Ui, command, common_parents
-from .settings import load_settings, make_block
+from .settings import load_settings, make_block, read_auth_token
 
 if TYPE_CHECKING:
     from green_api_block.guard import Guard
@@ -127,20 +126,6 @@ def _guard_summary(guard: Guard) -> str:
     return ", ".join(parts) if parts else "no safety switches"
 
 
-def _read_auth_token(path: str) -> str:
-    """The bearer token clients must send: the first line of ``path``, at least 16 characters."""
-    try:
-        lines = Path(path).expanduser().read_text(encoding="utf-8").strip().splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --auth-token-file {path}: {exc.strerror or exc}") from None
-    token = lines[0].strip() if lines else ""
-    # Short tokens are guessable over the network; the check is constant-time, not rate-limited.
-    if len(token) < 16 or any(c.isspace() for c in token):
-        raise ConfigError(f"--auth-token-file {path}: the token must be one word of 16 characters or more")
-    register_secret(token)
-    return token
-
-
 @command("mcp")
 def _mcp(args: argparse.Namespace, ui: Ui) -> int:
     try:
@@ -167,7 +152,7 @@ def _mcp(args: argparse.Namespace, ui: Ui) -> int:
             f"the token file {settings.exposed_token_file} is readable by other users: run "
             f"chmod 600 {settings.exposed_token_file} (or pass --insecure-token-file)"
         )
-    auth_token = _read_auth_token(args.auth_token_file) if args.auth_token_file else None
+    auth_token = read_auth_token(args.auth_token_file) if args.auth_token_file else None
     guard = Guard.from_env(allowed_chats=args.allow_chat, dry_run=args.dry_run, max_sends=args.max_sends)
     block = make_block(settings)
     server = build_server(block, guard)

@@ -20,6 +20,7 @@ this origin (so another web page cannot make the browser run a tool with bound c
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -33,6 +34,7 @@ from aiohttp import web
 
 from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
+from green_api_block.hostcheck import bearer_ok
 from green_api_block.redact import redact, redact_obj
 
 if TYPE_CHECKING:
@@ -145,8 +147,11 @@ class PreviewConfig:
     sandbox_instance: SandboxInstance | None = None
     #: Extra secrets to mask in every answer (the bound token, in case a message ever carried it).
     secrets: tuple[str, ...] = field(default=(), repr=False)
-    #: Host header values accepted; empty accepts any (a non-loopback --host).
+    #: Host header values accepted (``name:port``); empty refuses every request (not bound yet).
     allowed_hosts: frozenset[str] = frozenset()
+    #: When set, every request needs it: ``Authorization: Bearer`` or the cookie that opening
+    #: ``/?token=...`` sets (what a browser can carry). For a preview reachable off loopback.
+    auth_token: str | None = field(default=None, repr=False)
     feed: NotificationFeed = field(default_factory=NotificationFeed)
 
 
@@ -178,12 +183,45 @@ def _problem(config: PreviewConfig, status: int, code: str, message: str) -> web
     )
 
 
+#: The cookie that carries the auth token after ``/?token=...``: HttpOnly (no script reads it),
+#: SameSite=Strict (no other site's page makes the browser send it).
+AUTH_COOKIE = "green_api_preview_token"
+
+
+def _same(given: str | None, token: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _authenticate(request: web.Request, token: str) -> web.StreamResponse | None:
+    """None when the request may go on; else the answer (a login redirect, or a 401)."""
+    if request.method == "GET" and request.path == "/" and "token" in request.query:
+        if not _same(request.query["token"], token):
+            return web.Response(status=401, text="wrong token\n", headers=_SECURITY_HEADERS)
+        # A redirect, so the token leaves the address bar (and the history) at once.
+        response = web.Response(status=303, headers={**_SECURITY_HEADERS, "Location": "/"})
+        response.set_cookie(AUTH_COOKIE, token, httponly=True, samesite="Strict", path="/")
+        return response
+    if bearer_ok(request.headers.get("Authorization"), token) or _same(
+        request.cookies.get(AUTH_COOKIE), token
+    ):
+        return None
+    return web.Response(
+        status=401,
+        text="this preview needs its token: open /?token=<the token> or send Authorization: Bearer\n",
+        headers={**_SECURITY_HEADERS, "WWW-Authenticate": 'Bearer realm="green-api-block preview"'},
+    )
+
+
 @web.middleware
 async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     host = request.headers.get("Host", "")
-    if config.allowed_hosts and host.lower() not in config.allowed_hosts:
+    if host.lower() not in config.allowed_hosts:
         return web.Response(status=421, text="unknown Host: open the preview at the URL it printed\n")
+    if config.auth_token is not None:
+        refused = _authenticate(request, config.auth_token)
+        if refused is not None:
+            return refused
     if request.method == "POST":
         origin = request.headers.get("Origin")
         if origin is not None and origin.lower() != f"http://{host.lower()}":

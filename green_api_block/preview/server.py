@@ -7,13 +7,15 @@ with PreviewServer(sandbox=True) as preview:     # 127.0.0.1 and a free port by 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from ..background import DEFAULT_IDLE_TIMEOUT, BackgroundServer
+from ..hostcheck import HostPolicy
 from ..netaddr import is_loopback
 from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
@@ -33,7 +35,9 @@ class PreviewServer:
     ``sandbox=True`` starts an embedded sandbox with one instance and binds its credentials (pass
     a running :class:`~green_api_block.sandbox.Sandbox` to use that one instead). Otherwise the
     block talks to ``api_url`` (Green API by default) with the credentials given here, if any,
-    and else with those the person types into the form.
+    and else with those the person types into the form. ``allowed_hosts`` adds names the page
+    may be reached by (besides the bind address); ``auth_token`` makes every request prove it
+    knows the token (open :attr:`login_url` once in the browser).
     """
 
     def __init__(
@@ -47,8 +51,12 @@ class PreviewServer:
         id_instance: str | None = None,
         api_token: str | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        allowed_hosts: Iterable[str] = (),
+        auth_token: str | None = None,
     ) -> None:
         self._host = host
+        self._extra_hosts = tuple(allowed_hosts)
+        self._auth_token = auth_token
         self._requested_port = port
         self._want_sandbox = sandbox
         self._api_url = api_url
@@ -94,6 +102,13 @@ class PreviewServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def login_url(self) -> str:
+        """The URL that lets a browser in when an auth token is required (it carries the token)."""
+        if self._auth_token is None:
+            return self.url
+        return f"{self.url}/?{urlencode({'token': self._auth_token})}"
+
+    @property
     def mode(self) -> str:
         return "sandbox" if self._want_sandbox is not False else "instance"
 
@@ -125,7 +140,8 @@ class PreviewServer:
             token_bound=bool(api_token),
             sandbox=self.sandbox,
             sandbox_instance=self.sandbox_instance,
-            secrets=(api_token,) if api_token else (),
+            secrets=tuple(t for t in (api_token, self._auth_token) if t),
+            auth_token=self._auth_token,
         )
 
     def start(self) -> Self:
@@ -156,11 +172,11 @@ class PreviewServer:
             self._owns_sandbox = False
 
     def _on_bound(self, port: int) -> None:
-        if self.config is not None and is_loopback(self._host):
-            # Only this machine's names: a DNS-rebinding page's Host never matches.
-            own = self._host if ":" not in self._host else f"[{self._host}]"
-            names = {"127.0.0.1", "localhost", "[::1]", own}
-            self.config.allowed_hosts = frozenset(f"{n}:{port}" for n in names)
+        if self.config is not None:
+            # The bind address (loopback names on loopback) and the operator's --allow-host, for
+            # every bind: a DNS-rebinding page's Host never matches, on or off loopback.
+            policy = HostPolicy.for_bind(self._host, port, extra_hosts=self._extra_hosts)
+            self.config.allowed_hosts = policy.hosts
 
     def _make_app(self) -> web.Application:
         assert self.config is not None

@@ -361,3 +361,45 @@ def test_mcp_http_closes_connections_that_send_no_request() -> None:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+# ------------------------------------------------------------------------------ preview off loopback
+
+
+def test_preview_off_loopback_checks_host_and_requires_its_token() -> None:
+    # A wildcard bind used to accept any Host (its allow-list was empty): a rebinding page got in.
+    with PreviewServer(host="0.0.0.0", sandbox=True, auth_token=AUTH, allowed_hosts=["shop.lan"]) as preview:
+        assert preview.sandbox_instance is not None
+        secret = preview.sandbox_instance.api_token
+        port = preview.port
+        with httpx.Client(base_url=preview.url, timeout=10) as http:
+            bearer = {"Authorization": f"Bearer {AUTH}"}
+            for host in ("evil.example", f"evil.example:{port}"):
+                refused = http.get("/api/session", headers={"Host": host, **bearer})
+                assert refused.status_code == 421
+            for headers in ({}, {"Authorization": "Bearer nope"}, {"Cookie": "green_api_preview_token=nope"}):
+                refused = http.get("/api/session", headers=headers)
+                assert refused.status_code == 401, headers
+                assert AUTH not in refused.text and secret not in refused.text
+            assert http.get("/", params={"token": "nope"}).status_code == 401
+            for host in (f"127.0.0.1:{port}", f"shop.lan:{port}"):
+                assert http.get("/api/session", headers={"Host": host, **bearer}).status_code == 200
+            # The browser's way in: the login URL sets an HttpOnly, SameSite=Strict cookie.
+            login = http.get(preview.login_url.removeprefix(preview.url), follow_redirects=False)
+            assert login.status_code == 303 and login.headers["Location"] == "/"
+            cookie = login.headers["Set-Cookie"].lower()
+            assert "httponly" in cookie and "samesite=strict" in cookie
+            session = http.get("/api/session")
+            assert session.status_code == 200 and secret not in session.text and AUTH not in session.text
+            run = http.post(
+                "/api/run",
+                json={"tool": "green_api_get_state_instance", "args": {}},
+                headers={"Origin": preview.url},
+            )
+            assert run.json()["ok"] is True, run.text
+            foreign = http.post(
+                "/api/run",
+                json={"tool": "green_api_get_state_instance", "args": {}},
+                headers={"Origin": FOREIGN},
+            )
+            assert foreign.status_code == 403
