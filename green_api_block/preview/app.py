@@ -101,12 +101,29 @@ class NotificationFeed:
     ``Get notifications`` run (which is how notifications of a real instance arrive).
     """
 
+    #: How many (instance, receipt id) pairs are remembered for de-duplication, per listed item:
+    #: enough that a notification still queued (and so seen again by every Get notifications run)
+    #: is remembered long after it left the list, and yet bounded (it used to grow forever).
+    SEEN_PER_ITEM = 20
+
     def __init__(self, limit: int = 200) -> None:
         self._lock = threading.Lock()
         self._items: list[dict[str, Any]] = []
-        self._seen: set[tuple[str, int]] = set()
+        # Insertion-ordered: the oldest key is the first to forget.
+        self._seen: dict[tuple[str, int], None] = {}
         self._seq = 0
         self._limit = limit
+        self._seen_limit = max(1, limit) * self.SEEN_PER_ITEM
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def remembered(self) -> int:
+        """How many receipt ids are remembered for de-duplication (bounded)."""
+        with self._lock:
+            return len(self._seen)
 
     def add(self, id_instance: str, receipt_id: int, body: Mapping[str, Any], source: str) -> bool:
         """Record one notification; False when it was already listed."""
@@ -114,7 +131,9 @@ class NotificationFeed:
         with self._lock:
             if key in self._seen:
                 return False
-            self._seen.add(key)
+            self._seen[key] = None
+            if len(self._seen) > self._seen_limit:
+                del self._seen[next(iter(self._seen))]
             self._seq += 1
             self._items.append(
                 {
@@ -350,11 +369,21 @@ def watch_sandbox(config: PreviewConfig) -> Callable[[str], None]:
     sandbox, instance = config.sandbox, config.sandbox_instance
     assert sandbox is not None and instance is not None
 
+    # The newest receipt id copied so far: each call takes only what was queued after it (it
+    # used to re-walk the whole queue on every notification, O(queue) each time).
+    lock = threading.Lock()
+    last = 0
+
     def on_queued(id_instance: str) -> None:
+        nonlocal last
         if id_instance != instance.id_instance:
             return
-        for item in sandbox.notifications(instance):
-            config.feed.add(id_instance, item.receipt_id, item.body, "sandbox")
+        with lock:  # listeners run on whichever thread queued the notification
+            items = sandbox.backend.pending_after(id_instance, last, config.feed.limit)
+            if items:
+                last = items[-1].receipt_id
+            for item in items:
+                config.feed.add(id_instance, item.receipt_id, item.body, "sandbox")
 
     sandbox.backend.add_listener(on_queued)
     return on_queued

@@ -403,3 +403,35 @@ def test_preview_off_loopback_checks_host_and_requires_its_token() -> None:
                 headers={"Origin": FOREIGN},
             )
             assert foreign.status_code == 403
+
+
+# ------------------------------------------------------------------------------ preview --sandbox feed
+
+
+def test_preview_sandbox_feed_costs_per_new_item_and_forgets_old_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(rate_limits=False) as sandbox, PreviewServer(sandbox=sandbox) as preview:
+        assert preview.sandbox_instance is not None and preview.config is not None
+        inst, feed = preview.sandbox_instance, preview.config.feed
+        walked: list[int] = []
+        real = sandbox.backend.pending_after
+
+        def counting(id_instance: str, receipt_id: int, limit: int) -> list[object]:
+            items = real(id_instance, receipt_id, limit)
+            walked.append(len(items))
+            return list(items)
+
+        def whole_queue(*args: object) -> object:
+            raise AssertionError("the watcher walked the whole queue")
+
+        monkeypatch.setattr(sandbox.backend, "pending_after", counting)
+        monkeypatch.setattr(sandbox.backend, "pending", whole_queue)
+        count = feed.limit * feed.SEEN_PER_ITEM + 500
+        for n in range(count):
+            sandbox.inject_incoming_text(inst, "79001234567@c.us", f"m{n}")
+        monkeypatch.undo()
+        assert len(sandbox.notifications(inst)) == count  # all still queued
+        assert walked and max(walked) == 1  # one new item each time, not the queue
+        assert feed.remembered <= feed.limit * feed.SEEN_PER_ITEM
+        items, last = feed.since(0)
+        assert len(items) == feed.limit and last == count
+        assert items[-1]["body"]["messageData"]["textMessageData"]["textMessage"] == f"m{count - 1}"
