@@ -169,7 +169,7 @@ def _mcp(args: argparse.Namespace, ui: Ui) -> int:
                     ui.warn(
                         f"listening on {args.host}: anyone who can reach it, and any web page the user "
                         "visits, can send WhatsApp messages as this instance unless a token is "
-                        "required: pass --auth-token-file"
+                        "required: pass --auth-token-file (and --allow-host for the names clients use)"
                     )
 
                 def ready(url: str) -> None:

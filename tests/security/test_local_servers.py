@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -155,6 +156,17 @@ def test_sandbox_and_preview_close_silent_connections(send: bytes) -> None:
     with Sandbox(idle_timeout=0.5) as sandbox, PreviewServer(idle_timeout=0.5) as preview:
         assert closed_within("127.0.0.1", sandbox.port, send, bound=10) < 10
         assert closed_within("127.0.0.1", preview.port, send, bound=10) < 10
+
+
+def test_idle_timeout_never_cuts_a_request_being_answered(http: httpx.Client) -> None:
+    # An empty long poll held three times the bound still gets its answer, on the same connection.
+    with Sandbox(idle_timeout=0.5, max_receive_wait=1.5, rate_limits=False) as sandbox:
+        sandbox.create_instance(id_instance=ID, api_token=CANARY)
+        url = f"{sandbox.url}/waInstance{ID}/receiveNotification/{CANARY}"
+        started = time.monotonic()
+        polled = http.get(url, params={"receiveTimeout": 5})
+        assert polled.status_code == 200 and polled.json() is None
+        assert time.monotonic() - started >= 1.4
 
 
 # ------------------------------------------------------------------------------ mcp --http
@@ -341,8 +353,11 @@ def test_mcp_http_closes_connections_that_send_no_request() -> None:
 
     from green_api_block.mcp_server import _h11_with_header_timeout
 
-    async def app(scope: dict[str, object], receive: object, send: object) -> None:
-        raise AssertionError("no request should reach the app")
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Slower than the bound: a request being answered is never cut.
+        await asyncio.sleep(1.5)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"slow"})
 
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -357,6 +372,9 @@ def test_mcp_http_closes_connections_that_send_no_request() -> None:
             time.sleep(0.01)
         for send in (b"", b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"):
             assert closed_within("127.0.0.1", port, send, bound=10) < 10
+        with httpx.Client(timeout=10) as client:
+            for _ in range(2):  # the second on the kept-alive connection
+                assert client.get(f"http://127.0.0.1:{port}/").text == "slow"
     finally:
         server.should_exit = True
         thread.join(10)
@@ -435,3 +453,31 @@ def test_preview_sandbox_feed_costs_per_new_item_and_forgets_old_ids(monkeypatch
         items, last = feed.since(0)
         assert len(items) == feed.limit and last == count
         assert items[-1]["body"]["messageData"]["textMessageData"]["textMessage"] == f"m{count - 1}"
+
+
+# ------------------------------------------------------------------------------ warnings off loopback
+
+#: TEST-NET-1 (RFC 5737): never this machine's, so the bind fails right after the warning.
+UNBINDABLE = "192.0.2.1"
+
+
+def test_off_loopback_warnings_say_any_web_page_can_reach_it(tmp_path: Path, token_file: Path) -> None:
+    with Sandbox() as sandbox:
+        env = mcp_env(tmp_path, sandbox)
+        runs = {
+            "mcp": ["mcp", "--token-file", str(token_file), "--http", "0", "--host", UNBINDABLE],
+            "preview": ["preview", "--sandbox", "--no-browser", "--host", UNBINDABLE],
+        }
+        for name, args in runs.items():
+            done = subprocess.run(
+                [sys.executable, "-m", "green_api_block", *args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode != 0, name
+            assert "any web page the user visits" in done.stderr, (name, done.stderr)
+            assert "--auth-token-file" in done.stderr and "cannot listen" in done.stderr, name
+            assert CANARY not in done.stderr + done.stdout
