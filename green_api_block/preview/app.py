@@ -14,8 +14,10 @@ Routes (all on the loopback host the preview listens on):
 
 The token a person types travels only in the ``/api/run`` POST body; it is never echoed (every
 answer goes through :func:`~green_api_block.redact.redact_obj`) and never logged (no access log).
-Requests must name this server in ``Host`` (against DNS rebinding) and POSTs must be JSON from
-this origin (so another web page cannot make the browser run a tool with bound credentials).
+Requests must name this server in ``Host`` (against DNS rebinding), on every bind address, and
+POSTs must be JSON from this origin (so another web page cannot make the browser run a tool with
+bound credentials). With an auth token (a preview reachable off loopback) every request must also
+carry it: ``Authorization: Bearer``, or the cookie ``GET /?token=...`` sets for the browser.
 """
 
 from __future__ import annotations
