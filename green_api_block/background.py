@@ -19,13 +19,21 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["BackgroundServer"]
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "BackgroundServer"]
 
 _log = logging.getLogger(__name__)
 
 #: What ``close()`` adds to the app's shutdown timeout before it gives up on the thread: enough for
 #: the runner's own cleanup on a loaded machine, short enough that a caller's own budget holds.
 _JOIN_MARGIN = 2.0
+
+#: How long a connection may go without sending a complete request head (from connecting, or
+#: from its last answer) before it is closed: aiohttp's keep-alive timer, which it also arms at
+#: connect time, covers both the header read and the idle keep-alive. Its default (an hour) lets
+#: silent connections pile up. Longer than the block's own keep-alive expiry (30 s), so the server
+#: never closes a connection a client is about to reuse (a send racing that close would end as
+#: outcome_unknown).
+DEFAULT_IDLE_TIMEOUT = 60.0
 
 
 class BackgroundServer:
@@ -34,6 +42,7 @@ class BackgroundServer:
     ``make_app`` is called on the server's loop, so whatever the app creates binds to that loop.
     ``on_bound(port)`` runs once the port is bound and before the first request is served, for
     whatever depends on the port (base URLs, the Host allow-list).
+    ``idle_timeout`` bounds how long a connection may stay open without a complete request head.
     ``shutdown_timeout`` is how long ``close()`` lets in-flight requests finish; ``close()`` then
     waits at most ``shutdown_timeout + 2`` seconds for the thread.
     ``ssl_context``: serve https with it (a server-side context holding the certificate).
@@ -48,17 +57,21 @@ class BackgroundServer:
         name: str = "green-api-server",
         shutdown_timeout: float = 1.0,
         backlog: int = 128,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         on_bound: Callable[[int], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must not be negative")
+        if not idle_timeout > 0:
+            raise ValueError("idle_timeout must be positive")
         self._make_app = make_app
         self._host = host
         self._requested_port = port
         self._name = name
         self._shutdown_timeout = shutdown_timeout
         self._backlog = backlog
+        self._idle_timeout = idle_timeout
         self._on_bound = on_bound
         self._ssl_context = ssl_context
         self._thread: threading.Thread | None = None
@@ -150,6 +163,7 @@ class BackgroundServer:
             access_log=None,
             handle_signals=False,
             shutdown_timeout=self._shutdown_timeout,
+            keepalive_timeout=self._idle_timeout,
         )
         await runner.setup()
         site = web.TCPSite(

@@ -13,10 +13,11 @@ The ``mcp`` package is imported only here, and only when a server is built.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .contract import TOOL_IDS, load_tools
@@ -24,11 +25,13 @@ from .errors import ConfigError, GreenApiError, InputValidationError
 from .exporters import error_text, strip_nulls
 from .exporters.mcp import to_mcp
 from .guard import DRY_RUN_OUTPUT_SCHEMA, Guard, GuardError
+from .hostcheck import HostPolicy, bearer_ok
 from .redact import redact
 
 if TYPE_CHECKING:
     from mcp import types
     from mcp.server import Server, ServerRequestContext
+    from mcp.server.transport_security import TransportSecuritySettings
 
     from .block import GreenApiBlock
 
@@ -40,6 +43,7 @@ __all__ = [
     "mcp_tools",
     "serve_http",
     "serve_stdio",
+    "transport_security",
 ]
 
 logger = logging.getLogger(__name__)
@@ -181,24 +185,147 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Listening now, not when uvicorn gets to it: a client that connects as soon as the URL is
+    # printed waits in the backlog instead of being refused.
+    sock.listen(128)
     return sock
 
 
+#: How long a connection may take to send a complete request head, from connecting or from its
+#: last answer. uvicorn has no such option: its keep-alive timer starts only after a response, so
+#: a connection that never sends a request stays open for good.
+HEADER_TIMEOUT = 10.0
+
+
+def _h11_with_header_timeout(seconds: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol, closing a connection that sends no request head within ``seconds``."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutH11(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            # A new request head must start a new cycle before the timer fires; a request still
+            # being answered (an SSE stream, a slow tool call) is never cut.
+            waiting_for = self.cycle
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+
+            def fire() -> None:
+                self._head_timer = None
+                idle = self.cycle is waiting_for and (self.cycle is None or self.cycle.response_complete)
+                if idle and not self.transport.is_closing():
+                    self.transport.close()
+
+            self._head_timer = self.loop.call_later(seconds, fire)
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+            super().connection_lost(exc)
+
+    return HeaderTimeoutH11
+
+
+class _RequireBearer:
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``, else 401.
+
+    Not the SDK's OAuth machinery: a shared secret in a file is what a person running one server
+    can set up, and what every MCP client's "headers" setting can send.
+    """
+
+    def __init__(self, app: Any, token: str) -> None:
+        self._app = app
+        self._token = token
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = None
+            for name, value in scope.get("headers", ()):
+                if name.lower() == b"authorization":
+                    given = value.decode("latin-1")
+                    break
+            if not bearer_ok(given, self._token):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"www-authenticate", b'Bearer realm="green-api-block"'),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"a bearer token is required\n"})
+                return
+        await self._app(scope, receive, send)
+
+
+def transport_security(
+    host: str, port: int, *, allowed_hosts: Iterable[str] = (), allowed_origins: Iterable[str] = ()
+) -> TransportSecuritySettings:
+    """Host/Origin checks for a server bound to ``host:port``, whatever the host.
+
+    The SDK turns them on by itself only for exactly 127.0.0.1, localhost and ::1: any other bind
+    (127.0.0.2, 0.0.0.0, a LAN address) ran with no check, open to DNS rebinding and to any page.
+    """
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    policy = HostPolicy.for_bind(host, port, extra_hosts=allowed_hosts, extra_origins=allowed_origins)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=sorted(policy.hosts),
+        allowed_origins=sorted(policy.origins),
+    )
+
+
 async def serve_http(
-    server: Server[Any], *, host: str = "127.0.0.1", port: int = 0, ready: Callable[[str], None] | None = None
+    server: Server[Any],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ready: Callable[[str], None] | None = None,
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
+    auth_token: str | None = None,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> None:
     """Serve streamable HTTP at ``http://host:port/mcp`` until interrupted.
 
     The socket is bound before ``ready(url)`` is called, so port 0 (any free port) works and the
-    URL printed is the one that answers. On loopback the SDK turns on DNS-rebinding protection.
+    URL printed is the one that answers. ``Host`` must name the bind address (loopback names for a
+    loopback or wildcard bind) or one of ``allowed_hosts``, with the port; a browser's ``Origin``
+    must be one of those or of ``allowed_origins``. With ``auth_token`` every request needs
+    ``Authorization: Bearer <token>``.
     """
     import uvicorn
 
-    app = server.streamable_http_app(host=host)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
+    security = transport_security(
+        host, bound_port, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
+    )
+    app: Any = server.streamable_http_app(host=host, transport_security=security)
+    if auth_token is not None:
+        app = _RequireBearer(app, auth_token)
     shown = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http=_h11_with_header_timeout(header_timeout),
+    )
     if ready is not None:
         ready(f"http://{shown}:{bound_port}/mcp")
     await uvicorn.Server(config).serve(sockets=[sock])

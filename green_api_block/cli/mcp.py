@@ -19,7 +19,7 @@ from green_api_block.netaddr import is_loopback
 from green_api_block.redact import RedactingFilter
 
 from .output import EXIT_OK, Ui, command, common_parents
-from .settings import load_settings, make_block
+from .settings import load_settings, make_block, read_auth_token
 
 if TYPE_CHECKING:
     from green_api_block.guard import Guard
@@ -62,7 +62,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     group.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address for --http (default 127.0.0.1; the server has no authentication of its own)",
+        help="address for --http (default 127.0.0.1); off loopback, require --auth-token-file",
+    )
+    group.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name clients reach --http by (a LAN address, a DNS name; repeat). The Host "
+        "header must name the bind address (or localhost on loopback), this name, and the port",
+    )
+    group.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (https://app.example) whose pages may call --http (repeat); "
+        "browsers from any other origin are refused",
+    )
+    group.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help="require 'Authorization: Bearer <the first line of PATH>' on every --http request",
+    )
+    group.add_argument(
+        "--insecure-token-file",
+        action="store_true",
+        help="start even though the instance's token file is readable by other users",
     )
     safety = parser.add_argument_group("safety")
     safety.add_argument(
@@ -120,6 +146,13 @@ def _mcp(args: argparse.Namespace, ui: Ui) -> int:
     for warning in settings.warnings:
         ui.warn(warning)
     settings.require_credentials()
+    if settings.exposed_token_file is not None and not args.insecure_token_file:
+        # A long-running server is where a leaked token does the most damage: refuse, not warn.
+        raise ConfigError(
+            f"the token file {settings.exposed_token_file} is readable by other users: run "
+            f"chmod 600 {settings.exposed_token_file} (or pass --insecure-token-file)"
+        )
+    auth_token = read_auth_token(args.auth_token_file) if args.auth_token_file else None
     guard = Guard.from_env(allowed_chats=args.allow_chat, dry_run=args.dry_run, max_sends=args.max_sends)
     block = make_block(settings)
     server = build_server(block, guard)
@@ -132,16 +165,25 @@ def _mcp(args: argparse.Namespace, ui: Ui) -> int:
                 ui.say(f"green-api-block mcp: serving stdio for {where}")
                 await serve_stdio(server)
             else:
-                if not is_loopback(args.host):
+                if not is_loopback(args.host) and auth_token is None:
                     ui.warn(
-                        f"listening on {args.host}: anyone who can reach it can send WhatsApp messages "
-                        "as this instance (the server has no authentication); put it behind one"
+                        f"listening on {args.host}: anyone who can reach it, and any web page the user "
+                        "visits, can send WhatsApp messages as this instance unless a token is "
+                        "required: pass --auth-token-file (and --allow-host for the names clients use)"
                     )
 
                 def ready(url: str) -> None:
                     ui.say(f"green-api-block mcp: serving streamable HTTP at {url} for {where}")
 
-                await serve_http(server, host=args.host, port=args.http, ready=ready)
+                await serve_http(
+                    server,
+                    host=args.host,
+                    port=args.http,
+                    ready=ready,
+                    allowed_hosts=args.allow_host,
+                    allowed_origins=args.allow_origin,
+                    auth_token=auth_token,
+                )
         finally:
             await block.aclose()
 

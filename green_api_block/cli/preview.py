@@ -22,7 +22,7 @@ from green_api_block.errors import ConfigError
 
 from .interrupt import until_interrupted
 from .output import EXIT_OK, Ui, command, common_parents
-from .settings import load_settings
+from .settings import load_settings, read_auth_token
 
 if TYPE_CHECKING:
     from green_api_block.preview import PreviewServer
@@ -53,6 +53,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the tools on an embedded sandbox (credentials filled in, customer messages to inject)",
     )
     group.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
+    group.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name the page is reached by (a LAN address, a DNS name; repeat)",
+    )
+    group.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help="require the token on the first line of PATH (the browser opens /?token=...)",
+    )
     parser.set_defaults(func=_preview)
 
 
@@ -70,11 +82,14 @@ def _preview(args: argparse.Namespace, ui: Ui) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535 (got {args.port})")
-    if not is_loopback(args.host):
+    auth_token = read_auth_token(args.auth_token_file) if args.auth_token_file else None
+    if not is_loopback(args.host) and auth_token is None:
         ui.warn(
-            f"listening on {args.host}: anyone who can reach it can run the tools with the credentials "
-            "this preview holds (no TLS, no authentication)"
+            f"listening on {args.host}: anyone who can reach it, and any web page the user visits, can "
+            "run the tools with the credentials this preview holds unless a token is required: pass "
+            "--auth-token-file (there is no TLS either)"
         )
+    where = {"host": args.host, "port": args.port, "allowed_hosts": args.allow_host, "auth_token": auth_token}
     if args.sandbox:
         ignored = [
             flag
@@ -87,14 +102,13 @@ def _preview(args: argparse.Namespace, ui: Ui) -> int:
                 + ", ".join("--" + f.replace("_", "-") for f in ignored)
                 + " ignored"
             )
-        preview = PreviewServer(host=args.host, port=args.port, sandbox=True)
+        preview = PreviewServer(sandbox=True, **where)
     else:
         settings = load_settings(args)
         for warning in settings.warnings:
             ui.warn(warning)
         preview = PreviewServer(
-            host=args.host,
-            port=args.port,
+            **where,
             api_url=settings.api_url.value,
             media_url=settings.media_url.value,
             id_instance=settings.id_instance.value,
@@ -108,7 +122,7 @@ def _preview(args: argparse.Namespace, ui: Ui) -> int:
     with until_interrupted() as wait, contextlib.closing(preview):
         _announce(preview, ui, args)
         if not args.no_browser and _has_display():
-            threading.Thread(target=webbrowser.open, args=(preview.url,), daemon=True).start()
+            threading.Thread(target=webbrowser.open, args=(preview.login_url,), daemon=True).start()
         wait()
     ui.note("preview stopped")
     return EXIT_OK
@@ -139,5 +153,8 @@ def _announce(preview: PreviewServer, ui: Ui, args: argparse.Namespace) -> None:
             else "type the instance's credentials into the form"
         )
         ui.out(f"  instance mode: {config.api_url}; {held}")
-    if args.no_browser or not _has_display():
+    if preview.config is not None and preview.config.auth_token is not None:
+        # The token is not printed (terminals get logged): the person has the file.
+        ui.out(f"  a token is required: open {preview.url}/?token=<the token in {args.auth_token_file}>")
+    elif args.no_browser or not _has_display():
         ui.out("  open the URL above in a browser")

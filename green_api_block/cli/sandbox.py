@@ -55,6 +55,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="hold empty receiveNotification polls at most this long (default: the full receiveTimeout)",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name the control API (/__sandbox__/) answers to, e.g. a container's (repeat)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
@@ -81,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         rate_limits=not args.no_rate_limits,
         quota=args.quota,
         max_receive_wait=args.max_receive_wait,
+        allowed_hosts=args.allow_host,
     )
     try:
         sandbox.start()

@@ -118,6 +118,8 @@ class Settings:
     config_file: Path
     config_exists: bool
     warnings: tuple[str, ...] = ()
+    #: The token file the token came from when other users may read it (a warning says so too).
+    exposed_token_file: Path | None = None
 
     def __repr__(self) -> str:  # the token stays out even of a debugger's view
         return (
@@ -158,9 +160,24 @@ class Settings:
         }
 
 
-def _read_token_file(path: Path, what: str) -> str:
+def _readable_by_others(path: Path) -> bool:
+    """Whether users other than the owner have any access to ``path`` (POSIX only)."""
+    if os.name != "posix":
+        return False
     try:
-        text = path.expanduser().read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def _read_token_file(path: Path, what: str, exposed: list[Path] | None = None) -> str:
+    path = path.expanduser()
+    if exposed is not None and _readable_by_others(path):
+        # As dangerous as an api_token in a world-readable config file: say so the same way.
+        exposed.append(path)
+    try:
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
             f"cannot read the token file {what} {path}: {exc.strerror or type(exc).__name__}"
@@ -223,13 +240,7 @@ def _choose_profile(
 
 
 def _check_permissions(path: Path, profile: dict[str, Any], warnings: list[str]) -> None:
-    if "api_token" not in profile or os.name != "posix":
-        return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if "api_token" in profile and _readable_by_others(path):
         warnings.append(f"{path} holds an api_token and is readable by other users: run chmod 600 {path}")
 
 
@@ -274,7 +285,10 @@ def load_settings(args: argparse.Namespace) -> Settings:
         # A custom api host without a media host (the sandbox, a proxy) serves media too.
         media_url = Value(media_default, "default" if api_url.source == "default" else "same as api_url")
     id_instance = pick("id_instance", None)
-    api_token = _pick_token(args, profile, name, path, explicit_profile, warnings)
+    exposed: list[Path] = []
+    api_token = _pick_token(args, profile, name, path, explicit_profile, warnings, exposed)
+    for token_path in exposed:
+        warnings.append(f"the token file {token_path} is readable by other users: run chmod 600 {token_path}")
     return Settings(
         api_url=api_url,
         media_url=media_url,
@@ -284,6 +298,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         config_file=path,
         config_exists=data is not None,
         warnings=tuple(warnings),
+        exposed_token_file=exposed[0] if exposed else None,
     )
 
 
@@ -294,13 +309,16 @@ def _pick_token(
     path: Path,
     explicit_profile: bool,
     warnings: list[str],
+    exposed: list[Path],
 ) -> Value:
     inline, from_file = profile.get("api_token"), profile.get("token_file")
     if inline and from_file:
         raise ConfigError(f"profile {name!r} in {path} sets both api_token and token_file: keep one")
     token_file = getattr(args, "token_file", None)
     if token_file:
-        return Value(_read_token_file(Path(token_file), "given with --token-file"), "--token-file", True)
+        return Value(
+            _read_token_file(Path(token_file), "given with --token-file", exposed), "--token-file", True
+        )
     env = os.environ.get(ENV_TOKEN_INSTANCE)
     if env:
         register_secret(env)
@@ -317,7 +335,9 @@ def _pick_token(
             raise ConfigError(f"profile {name!r} in {path}: token_file must be a string")
         # A relative token_file is relative to the config file, not to wherever the user stands.
         target = path.parent / Path(from_file).expanduser()
-        return Value(_read_token_file(target, f"of profile {name!r}"), f"profile {name} (token_file)", True)
+        return Value(
+            _read_token_file(target, f"of profile {name!r}", exposed), f"profile {name} (token_file)", True
+        )
     return Value(None, f"unset: use --token-file, env {ENV_TOKEN_INSTANCE} or a profile")
 
 
@@ -332,3 +352,17 @@ def make_block(settings: Settings) -> GreenApiBlock:
         api_token=settings.api_token.value,
         credentials_from_env=False,
     )
+
+
+def read_auth_token(path: str) -> str:
+    """The bearer token ``mcp --http`` and ``preview`` clients must send: line 1 of ``path``, 16+ chars."""
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").strip().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read --auth-token-file {path}: {exc.strerror or exc}") from None
+    token = lines[0].strip() if lines else ""
+    # Short tokens are guessable over the network; the check is constant-time, not rate-limited.
+    if len(token) < 16 or any(c.isspace() for c in token):
+        raise ConfigError(f"--auth-token-file {path}: the token must be one word of 16 characters or more")
+    register_secret(token)
+    return token

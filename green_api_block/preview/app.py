@@ -14,12 +14,15 @@ Routes (all on the loopback host the preview listens on):
 
 The token a person types travels only in the ``/api/run`` POST body; it is never echoed (every
 answer goes through :func:`~green_api_block.redact.redact_obj`) and never logged (no access log).
-Requests must name this server in ``Host`` (against DNS rebinding) and POSTs must be JSON from
-this origin (so another web page cannot make the browser run a tool with bound credentials).
+Requests must name this server in ``Host`` (against DNS rebinding), on every bind address, and
+POSTs must be JSON from this origin (so another web page cannot make the browser run a tool with
+bound credentials). With an auth token (a preview reachable off loopback) every request must also
+carry it: ``Authorization: Bearer``, or the cookie ``GET /?token=...`` sets for the browser.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -31,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
+from green_api_block.hostcheck import bearer_ok
 from green_api_block.redact import redact, redact_obj
 
 if TYPE_CHECKING:
@@ -98,12 +103,29 @@ class NotificationFeed:
     ``Get notifications`` run (which is how notifications of a real instance arrive).
     """
 
+    #: How many (instance, receipt id) pairs are remembered for de-duplication, per listed item:
+    #: enough that a notification still queued (and so seen again by every Get notifications run)
+    #: is remembered long after it left the list, and yet bounded (it used to grow forever).
+    SEEN_PER_ITEM = 20
+
     def __init__(self, limit: int = 200) -> None:
         self._lock = threading.Lock()
         self._items: list[dict[str, Any]] = []
-        self._seen: set[tuple[str, int]] = set()
+        # Insertion-ordered: the oldest key is the first to forget.
+        self._seen: dict[tuple[str, int], None] = {}
         self._seq = 0
         self._limit = limit
+        self._seen_limit = max(1, limit) * self.SEEN_PER_ITEM
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def remembered(self) -> int:
+        """How many receipt ids are remembered for de-duplication (bounded)."""
+        with self._lock:
+            return len(self._seen)
 
     def add(self, id_instance: str, receipt_id: int, body: Mapping[str, Any], source: str) -> bool:
         """Record one notification; False when it was already listed."""
@@ -111,7 +133,9 @@ class NotificationFeed:
         with self._lock:
             if key in self._seen:
                 return False
-            self._seen.add(key)
+            self._seen[key] = None
+            if len(self._seen) > self._seen_limit:
+                del self._seen[next(iter(self._seen))]
             self._seq += 1
             self._items.append(
                 {
@@ -144,8 +168,11 @@ class PreviewConfig:
     sandbox_instance: SandboxInstance | None = None
     #: Extra secrets to mask in every answer (the bound token, in case a message ever carried it).
     secrets: tuple[str, ...] = field(default=(), repr=False)
-    #: Host header values accepted; empty accepts any (a non-loopback --host).
+    #: Host header values accepted (``name:port``); empty refuses every request (not bound yet).
     allowed_hosts: frozenset[str] = frozenset()
+    #: When set, every request needs it: ``Authorization: Bearer`` or the cookie that opening
+    #: ``/?token=...`` sets (what a browser can carry). For a preview reachable off loopback.
+    auth_token: str | None = field(default=None, repr=False)
     feed: NotificationFeed = field(default_factory=NotificationFeed)
 
 
@@ -177,19 +204,57 @@ def _problem(config: PreviewConfig, status: int, code: str, message: str) -> web
     )
 
 
+#: The cookie that carries the auth token after ``/?token=...``: HttpOnly (no script reads it),
+#: SameSite=Strict (no other site's page makes the browser send it).
+AUTH_COOKIE = "green_api_preview_token"
+
+
+def _same(given: str | None, token: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _authenticate(request: web.Request, token: str) -> web.StreamResponse | None:
+    """None when the request may go on; else the answer (a login redirect, or a 401)."""
+    if request.method == "GET" and request.path == "/" and "token" in request.query:
+        if not _same(request.query["token"], token):
+            return web.Response(status=401, text="wrong token\n", headers=_SECURITY_HEADERS)
+        # A redirect, so the token leaves the address bar (and the history) at once.
+        response = web.Response(status=303, headers={**_SECURITY_HEADERS, "Location": "/"})
+        response.set_cookie(AUTH_COOKIE, token, httponly=True, samesite="Strict", path="/")
+        return response
+    if bearer_ok(request.headers.get("Authorization"), token) or _same(
+        request.cookies.get(AUTH_COOKIE), token
+    ):
+        return None
+    return web.Response(
+        status=401,
+        text="this preview needs its token: open /?token=<the token> or send Authorization: Bearer\n",
+        headers={**_SECURITY_HEADERS, "WWW-Authenticate": 'Bearer realm="green-api-block preview"'},
+    )
+
+
 @web.middleware
 async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     host = request.headers.get("Host", "")
-    if config.allowed_hosts and host.lower() not in config.allowed_hosts:
+    if host.lower() not in config.allowed_hosts:
         return web.Response(status=421, text="unknown Host: open the preview at the URL it printed\n")
+    if config.auth_token is not None:
+        refused = _authenticate(request, config.auth_token)
+        if refused is not None:
+            return refused
     if request.method == "POST":
         origin = request.headers.get("Origin")
         if origin is not None and origin.lower() != f"http://{host.lower()}":
             return _problem(config, 403, "forbidden_origin", "requests from another web page are refused")
         if request.content_type != "application/json":
             return _problem(config, 415, "unsupported_media_type", "send the request as application/json")
-    return await handler(request)
+    try:
+        return await handler(request)
+    except _TooDeep:
+        return _problem(
+            config, 400, "bad_request", f"the JSON body nests deeper than {jsonbody.MAX_DEPTH} levels"
+        )
 
 
 def _static(name: str) -> web.Response:
@@ -231,9 +296,15 @@ async def _session(request: web.Request) -> web.StreamResponse:
     return _json(data, config)
 
 
+class _TooDeep(Exception):
+    pass
+
+
 async def _body(request: web.Request) -> Any:
     try:
-        return await request.json()
+        return jsonbody.loads(await request.read())
+    except jsonbody.TooDeepError:
+        raise _TooDeep from None
     except ValueError:
         return None
 
@@ -300,11 +371,21 @@ def watch_sandbox(config: PreviewConfig) -> Callable[[str], None]:
     sandbox, instance = config.sandbox, config.sandbox_instance
     assert sandbox is not None and instance is not None
 
+    # The newest receipt id copied so far: each call takes only what was queued after it (it
+    # used to re-walk the whole queue on every notification, O(queue) each time).
+    lock = threading.Lock()
+    last = 0
+
     def on_queued(id_instance: str) -> None:
+        nonlocal last
         if id_instance != instance.id_instance:
             return
-        for item in sandbox.notifications(instance):
-            config.feed.add(id_instance, item.receipt_id, item.body, "sandbox")
+        with lock:  # listeners run on whichever thread queued the notification
+            items = sandbox.backend.pending_after(id_instance, last, config.feed.limit)
+            if items:
+                last = items[-1].receipt_id
+            for item in items:
+                config.feed.add(id_instance, item.receipt_id, item.body, "sandbox")
 
     sandbox.backend.add_listener(on_queued)
     return on_queued

@@ -7,13 +7,15 @@ with PreviewServer(sandbox=True) as preview:     # 127.0.0.1 and a free port by 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..background import BackgroundServer
+from ..background import DEFAULT_IDLE_TIMEOUT, BackgroundServer
+from ..hostcheck import HostPolicy
 from ..netaddr import is_loopback
 from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
@@ -33,7 +35,9 @@ class PreviewServer:
     ``sandbox=True`` starts an embedded sandbox with one instance and binds its credentials (pass
     a running :class:`~green_api_block.sandbox.Sandbox` to use that one instead). Otherwise the
     block talks to ``api_url`` (Green API by default) with the credentials given here, if any,
-    and else with those the person types into the form.
+    and else with those the person types into the form. ``allowed_hosts`` adds names the page
+    may be reached by (besides the bind address); ``auth_token`` makes every request prove it
+    knows the token (open :attr:`login_url` once in the browser).
     """
 
     def __init__(
@@ -46,8 +50,13 @@ class PreviewServer:
         media_url: str | None = None,
         id_instance: str | None = None,
         api_token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        allowed_hosts: Iterable[str] = (),
+        auth_token: str | None = None,
     ) -> None:
         self._host = host
+        self._extra_hosts = tuple(allowed_hosts)
+        self._auth_token = auth_token
         self._requested_port = port
         self._want_sandbox = sandbox
         self._api_url = api_url
@@ -60,7 +69,12 @@ class PreviewServer:
         self._listener: Callable[[str], None] | None = None
         self.config: PreviewConfig | None = None
         self._server = BackgroundServer(
-            self._make_app, host=host, port=port, name="green-api-preview", on_bound=self._on_bound
+            self._make_app,
+            host=host,
+            port=port,
+            name="green-api-preview",
+            idle_timeout=idle_timeout,
+            on_bound=self._on_bound,
         )
 
     def __repr__(self) -> str:
@@ -86,6 +100,13 @@ class PreviewServer:
         host = "127.0.0.1" if self._host in ("0.0.0.0", "::", "") else self._host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
+
+    @property
+    def login_url(self) -> str:
+        """The URL that lets a browser in when an auth token is required (it carries the token)."""
+        if self._auth_token is None:
+            return self.url
+        return f"{self.url}/?{urlencode({'token': self._auth_token})}"
 
     @property
     def mode(self) -> str:
@@ -119,7 +140,8 @@ class PreviewServer:
             token_bound=bool(api_token),
             sandbox=self.sandbox,
             sandbox_instance=self.sandbox_instance,
-            secrets=(api_token,) if api_token else (),
+            secrets=tuple(t for t in (api_token, self._auth_token) if t),
+            auth_token=self._auth_token,
         )
 
     def start(self) -> Self:
@@ -150,11 +172,11 @@ class PreviewServer:
             self._owns_sandbox = False
 
     def _on_bound(self, port: int) -> None:
-        if self.config is not None and is_loopback(self._host):
-            # Only this machine's names: a DNS-rebinding page's Host never matches.
-            own = self._host if ":" not in self._host else f"[{self._host}]"
-            names = {"127.0.0.1", "localhost", "[::1]", own}
-            self.config.allowed_hosts = frozenset(f"{n}:{port}" for n in names)
+        if self.config is not None:
+            # The bind address (loopback names on loopback) and the operator's --allow-host, for
+            # every bind: a DNS-rebinding page's Host never matches, on or off loopback.
+            policy = HostPolicy.for_bind(self._host, port, extra_hosts=self._extra_hosts)
+            self.config.allowed_hosts = policy.hosts
 
     def _make_app(self) -> web.Application:
         assert self.config is not None

@@ -47,13 +47,13 @@ Example::
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from aiohttp import web
 
+from .. import jsonbody
 from . import notifications as nb
 from .api import json_response
 from .defaults import CONTROL_PREFIX
@@ -122,7 +122,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = jsonbody.loads(raw)
+    except jsonbody.TooDeepError as exc:
+        raise _BadInput(str(exc)) from None
     except ValueError:
         raise _BadInput("the body is not valid JSON") from None
     if not isinstance(data, dict):

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
-from ..background import BackgroundServer
-from .api import GreenApiHandler
+from ..background import DEFAULT_IDLE_TIMEOUT, BackgroundServer
+from ..hostcheck import HostPolicy
+from .api import GreenApiHandler, json_response
 from .control import add_control_routes
 from .customers import InstanceRef
-from .defaults import DEFAULT_SANDBOX_SETTINGS
+from .defaults import CONTROL_PREFIX, DEFAULT_SANDBOX_SETTINGS
 from .emulator import Emulator
 from .errors import SandboxError
 
@@ -37,6 +38,7 @@ _MAX_BODY = 1024**2
 #: one-second stall per retry) before the loop gets to accept them.
 _BACKLOG = 1024
 _NOT_RUNNING = "the sandbox is not running; call start() or use `with Sandbox() as sb:`"
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Sandbox(Emulator):
@@ -52,6 +54,10 @@ class Sandbox(Emulator):
     * ``max_receive_wait``: cap, in seconds, on how long ``receiveNotification`` holds an empty
       poll. None (default) is faithful: the full ``receiveTimeout`` (5..60 s). Tests set it low.
     * ``default_settings``: settings every new instance starts with (see DEFAULT_SANDBOX_SETTINGS).
+    * ``allowed_hosts``: more names the control API (``/__sandbox__/``, which lists every token)
+      answers to, besides the loopback names and the bind address (e.g. a container's name).
+    * ``idle_timeout``: a connection that sends no complete request head for this long (after
+      connecting or after its last answer) is closed.
     * ``shutdown_timeout``: how long ``close()`` lets in-flight requests finish; ``close()``
       returns within about two seconds more, however loaded the machine.
     * ``clock``/``monotonic``: Unix time for timestamps and quotas, and the clock of the rate
@@ -70,6 +76,8 @@ class Sandbox(Emulator):
         quota: bool = False,
         max_receive_wait: float | None = None,
         default_settings: Mapping[str, Any] | None = None,
+        allowed_hosts: Iterable[str] = (),
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         shutdown_timeout: float = 1.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -84,6 +92,9 @@ class Sandbox(Emulator):
         )
         self._host = host
         self._scheme = "http" if ssl_context is None else "https"
+        self._extra_hosts = tuple(allowed_hosts)
+        #: Set once the port is bound (the policy names it); until then the control API refuses all.
+        self._policy: HostPolicy | None = None
         self._handler = GreenApiHandler(
             self, max_receive_wait=max_receive_wait, retry_after_header=retry_after_header
         )
@@ -94,6 +105,7 @@ class Sandbox(Emulator):
             name="green-api-sandbox",
             shutdown_timeout=shutdown_timeout,
             backlog=_BACKLOG,
+            idle_timeout=idle_timeout,
             on_bound=self._on_bound,
             ssl_context=ssl_context,
         )
@@ -101,9 +113,28 @@ class Sandbox(Emulator):
     def _on_bound(self, port: int) -> None:
         host = f"[{self._host}]" if ":" in self._host else self._host
         self.backend.base_url = f"{self._scheme}://{host}:{port}"
+        self._policy = HostPolicy.for_bind(
+            self._host, port, extra_hosts=self._extra_hosts, scheme=self._scheme
+        )
+
+    @web.middleware
+    async def _control_guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        # The control API hands out every instance's token: only to this machine's names (a
+        # DNS-rebinding page sends its own) and never to another site's page (browsers send
+        # Origin cross-site; curl and the block send none). Green API routes need the token anyway.
+        if request.path.startswith(CONTROL_PREFIX):
+            policy = self._policy
+            if policy is None or not policy.host_ok(request.headers.get("Host")):
+                return json_response(
+                    {"error": "unknown Host: use the sandbox's URL (or start it with allowed_hosts)"},
+                    status=421,
+                )
+            if not policy.origin_ok(request.headers.get("Origin")):
+                return json_response({"error": "requests from another web page are refused"}, status=403)
+        return await handler(request)
 
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_BODY)
+        app = web.Application(client_max_size=_MAX_BODY, middlewares=[self._control_guard])
         add_control_routes(app, self)
         self._handler.install(app)  # the catch-all: after the control routes
         return app

@@ -526,6 +526,23 @@ class SandboxBackend:
             self._expire(inst)
             return list(inst.queue)
 
+    def pending_after(self, id_instance: str, receipt_id: int, limit: int) -> list[QueuedNotification]:
+        """The queued items with a receipt id above ``receipt_id``, oldest first, at most the
+        newest ``limit``: a watcher's cost per new item, whatever the queue's length.
+
+        Receipt ids only grow and items are only appended, so they are a suffix of the queue.
+        """
+        newer: list[QueuedNotification] = []
+        with self._lock:
+            inst = self._get(id_instance)
+            self._expire(inst)
+            for item in reversed(inst.queue):
+                if item.receipt_id <= receipt_id or len(newer) >= limit:
+                    break
+                newer.append(item)
+        newer.reverse()
+        return newer
+
     def clear_queue(self, id_instance: str) -> int:
         with self._lock:
             inst = self._get(id_instance)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from .. import jsonbody
 from .errors import APIError
 
 __all__ = [
@@ -87,7 +88,10 @@ def parse_json_body(raw: bytes) -> Any:
     if not text.strip():
         return {}
     try:
-        return json.loads(text)
+        return jsonbody.loads(text)
+    except jsonbody.TooDeepError as exc:
+        # Not a message the service is known to give; a clear 400 beats a 500 and a traceback.
+        raise APIError(400, str(exc)) from None
     except json.JSONDecodeError as exc:
         # The service runs on Node: its JSON.parse wording is what clients see.
         if exc.pos >= len(text):
