@@ -21,6 +21,7 @@ from mcp import types as mcp_types
 
 from green_api_block import GreenApiBlock, InputValidationError
 from green_api_block.mcp_server import build_server
+from green_api_block.preview import TOKEN_MARKER, PreviewServer
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.agents import CUSTOMER, FAST, SANDBOX, assert_no_canary
 from tests.support.credentials import CANARY
@@ -137,6 +138,24 @@ def test_with_only_the_id_bound_no_other_id_is_reached(sandbox: Sandbox, instanc
     assert [r.url.path.split("/")[1] for r in rec.requests] == [f"waInstance{instance.id_instance}"]
 
 
+def test_the_bound_token_never_travels_in_the_url_of_another_instance(instance: SandboxInstance) -> None:
+    # Before: with both bound and only idInstance in the input, the request went to
+    # /waInstance{other}/sendMessage/{the bound token}.
+    rec = Recorder(httpx.Response(200, json={"idMessage": "X"}))
+    block = GreenApiBlock(
+        "http://127.0.0.1:9",
+        id_instance=instance.id_instance,
+        api_token=CANARY,
+        credentials_from_env=False,
+        transport=rec.transport(),
+        rate_limits=False,
+    )
+    for tool, args in (("green_api_send_message", SEND), ("green_api_get_state_instance", {})):
+        envelope = block.invoke(tool, {**args, "idInstance": "1101999999"})
+        _assert_refused(envelope["error"], "idInstance")
+    assert rec.requests == []
+
+
 def test_a_token_bound_without_its_id_is_sent_to_no_instance(
     sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
@@ -176,5 +195,34 @@ async def test_the_mcp_server_refuses_a_tool_call_that_names_other_credentials(
         assert f"{field}: is bound to this block" in text, text
         assert_no_canary(json.dumps(result.model_dump(mode="json")))
     assert same.is_error is False, _text(same)
+    _assert_untouched(sandbox, other, queued=1)
+    assert len(sandbox.sent_messages(instance)) == 1
+
+
+def test_the_preview_run_endpoint_refuses_it(
+    sandbox: Sandbox, instance: SandboxInstance, other: SandboxInstance
+) -> None:
+    sandbox.inject_incoming_text(other, CUSTOMER, "for the other shop only")
+    with (
+        PreviewServer(api_url=sandbox.url, id_instance=instance.id_instance, api_token=CANARY) as preview,
+        httpx.Client(base_url=preview.url, timeout=10) as client,
+    ):
+        answers = [
+            (field, client.post("/api/run", json={"tool": tool, "args": {**args, **extra}}))
+            for field, extra in _overrides(other)
+            for tool, args in (("green_api_send_message", SEND), ("green_api_get_notifications", {}))
+        ]
+        # What the page sends: the bound id repeated, the token as the marker for "the bound one".
+        same = client.post(
+            "/api/run",
+            json={
+                "tool": "green_api_send_message",
+                "args": {**SEND, "idInstance": instance.id_instance, "apiTokenInstance": TOKEN_MARKER},
+            },
+        )
+    for field, answer in answers:
+        assert answer.status_code == 200 and CANARY not in answer.text
+        _assert_refused(answer.json()["error"], field)
+    assert same.json()["ok"] is True, same.text
     _assert_untouched(sandbox, other, queued=1)
     assert len(sandbox.sent_messages(instance)) == 1
