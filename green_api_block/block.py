@@ -76,7 +76,12 @@ class GreenApiBlock:
     ``GREEN_API_MEDIA_URL``), then to Green API's default hosts; use the apiUrl and mediaUrl
     the console shows for your instance. ``id_instance``/``api_token`` bind credentials (else
     ``GREEN_API_ID_INSTANCE``/``GREEN_API_TOKEN_INSTANCE`` when ``credentials_from_env``), so tool
-    inputs may leave them out: that is how a host keeps them away from an LLM.
+    inputs may leave them out: that is how a host keeps them away from an LLM. Input may repeat a
+    bound credential but never change it (``InputValidationError``, before any request).
+
+    ``timeout``/``timeouts`` (one setting): seconds for every limit as in httpx, an
+    ``httpx.Timeout`` or a :class:`Timeouts`. Every argument is checked here: a wrong type raises
+    ``TypeError``, a wrong value ``ConfigError``, naming the argument.
 
     ``rate_limits`` spaces calls per instance and method so that bursts do not meet 429:
     True (default) uses Green API's published limits, a mapping sets requests/s per method,
