@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .config import ENV_ID_INSTANCE, ENV_TOKEN_INSTANCE, Hosts, RetryPolicy, Timeouts
+from .config import (
+    ENV_ID_INSTANCE,
+    ENV_TOKEN_INSTANCE,
+    Hosts,
+    RetryPolicy,
+    Timeouts,
+    check_async_transport,
+    check_rate_limits,
+    check_retry,
+    check_transport,
+    coerce_timeouts,
+)
 from .contract import TOOL_IDS, ToolDefinition, load_tools
 from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToolError
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
@@ -45,8 +56,9 @@ class _Runtime:
         from .operations import delete_notification, find_sent
         from .tools import SPECS
         from .tools.base import CallerGone
-        from .validation import validate_input
+        from .validation import credential_errors, validate_input
 
+        self.credential_errors = credential_errors
         self.delete_notification = delete_notification
         self.find_sent = find_sent
         self.specs = SPECS
@@ -66,7 +78,12 @@ class GreenApiBlock:
     ``GREEN_API_MEDIA_URL``), then to Green API's default hosts; use the apiUrl and mediaUrl
     the console shows for your instance. ``id_instance``/``api_token`` bind credentials (else
     ``GREEN_API_ID_INSTANCE``/``GREEN_API_TOKEN_INSTANCE`` when ``credentials_from_env``), so tool
-    inputs may leave them out: that is how a host keeps them away from an LLM.
+    inputs may leave them out: that is how a host keeps them away from an LLM. Input may repeat a
+    bound credential but never change it (``InputValidationError``, before any request).
+
+    ``timeout``/``timeouts`` (one setting): seconds for every limit as in httpx, an
+    ``httpx.Timeout`` or a :class:`Timeouts`. Every argument is checked here: a wrong type raises
+    ``TypeError``, a wrong value ``ConfigError``, naming the argument.
 
     ``rate_limits`` spaces calls per instance and method so that bursts do not meet 429:
     True (default) uses Green API's published limits, a mapping sets requests/s per method,
@@ -88,7 +105,8 @@ class GreenApiBlock:
         id_instance: str | int | None = None,
         api_token: str | None = None,
         credentials_from_env: bool = True,
-        timeouts: Timeouts | None = None,
+        timeout: float | httpx.Timeout | Timeouts | None = None,
+        timeouts: float | httpx.Timeout | Timeouts | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | AsyncTransportName = "aiohttp",
@@ -96,37 +114,32 @@ class GreenApiBlock:
         proxy: str | None = None,
         verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
     ) -> None:
+        # Every argument is checked here, so that a wrong one fails at construction, naming
+        # itself, rather than at the first call (or the first long poll, or the first 5xx).
         self.hosts = Hosts.resolve(api_url, media_url)
+        self._bound = self._bind_credentials(id_instance, api_token, credentials_from_env)
+        if timeout is not None and timeouts is not None:
+            raise TypeError("pass timeout= or timeouts= (the same setting), not both")
+        self.timeouts = coerce_timeouts(
+            timeouts if timeout is None else timeout, "timeout" if timeout is not None else "timeouts"
+        )
+        self.retry = check_retry(retry)
+        self._transport = check_transport(transport)
+        rates = check_rate_limits(rate_limits)
+        self._async_transport = check_async_transport(async_transport)
         # Resolved now, so that a proxy a path cannot use fails here and not at the first call.
         self._network = resolve_network(
             proxy,
             self.hosts.api_url,
             self.hosts.media_url,
             verify=verify,
-            sync_httpx=transport is None,
-            async_path=async_transport if isinstance(async_transport, str) else None,
+            sync_httpx=self._transport is None,
+            async_path=self._async_transport if isinstance(self._async_transport, str) else None,
         )
-        if credentials_from_env:
-            id_instance = id_instance if id_instance is not None else os.environ.get(ENV_ID_INSTANCE)
-            api_token = api_token if api_token is not None else os.environ.get(ENV_TOKEN_INSTANCE)
-        self._bound: dict[str, str] = {}
-        if id_instance not in (None, ""):
-            self._bound["idInstance"] = str(id_instance)
-        if api_token:
-            if "/" in api_token or "?" in api_token or "%" in api_token:
-                raise ConfigError(
-                    "api_token must be the instance token from the console (it contains '/', '?' or '%')"
-                )
-            register_secret(api_token)
-            self._bound["apiTokenInstance"] = api_token
-        self.timeouts = timeouts or Timeouts()
-        self.retry = retry or RetryPolicy()
-        self._transport = transport
         # One limiter for both clients: the server counts an instance's calls, however they are made.
         self.rate_limiter: RateLimiter | None = (
-            None if rate_limits is False else RateLimiter(None if rate_limits is True else rate_limits)
+            None if rates is False else RateLimiter(None if rates is True else rates)
         )
-        self._async_transport = async_transport
         self._sync: SyncSession | None = None
         self._async: AsyncSession | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -136,6 +149,38 @@ class GreenApiBlock:
         self._held: dict[str, list[dict[str, Any]]] = {}
         self._held_lock = threading.Lock()
         install_log_filter()
+
+    def _bind_credentials(self, id_instance: object, api_token: object, from_env: bool) -> dict[str, str]:
+        """The bound credentials, judged by the rules tool input meets (the contract's schema)."""
+        # Messages name what the caller set: the argument, or the environment variable it came from.
+        names = {"idInstance": "id_instance", "apiTokenInstance": "api_token"}
+        if from_env:
+            if id_instance is None and os.environ.get(ENV_ID_INSTANCE) is not None:
+                id_instance = os.environ[ENV_ID_INSTANCE]
+                names["idInstance"] = f"env {ENV_ID_INSTANCE}"
+            if api_token is None and os.environ.get(ENV_TOKEN_INSTANCE) is not None:
+                api_token = os.environ[ENV_TOKEN_INSTANCE]
+                names["apiTokenInstance"] = f"env {ENV_TOKEN_INSTANCE}"
+        if isinstance(id_instance, bool) or not isinstance(id_instance, (str, int, type(None))):
+            raise TypeError(f"id_instance must be a str or an int, not {type(id_instance).__name__}")
+        if not isinstance(api_token, (str, type(None))):
+            raise TypeError(f"api_token must be a str, not {type(api_token).__name__}")
+        bound: dict[str, str] = {}
+        if id_instance not in (None, ""):
+            bound["idInstance"] = str(id_instance)
+        if api_token:
+            # Registered before it is judged: no message about it may ever show it.
+            register_secret(api_token)
+            bound["apiTokenInstance"] = api_token
+        if bound:
+            # The tool whose input is the credentials alone: its schema holds their rules.
+            definition = load_tools()["green_api_get_state_instance"]
+            problems = _rt().credential_errors(definition, bound)
+            if problems:
+                raise ConfigError(
+                    "; ".join(f"{names.get(p['path'], p['path'])}: {p['message']}" for p in problems)
+                )
+        return bound
 
     def __repr__(self) -> str:
         bound = "bound" if self._bound.get("apiTokenInstance") else "unbound"

@@ -7,6 +7,7 @@ include the rejected value (it could be the token).
 
 from __future__ import annotations
 
+import hmac
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +25,7 @@ from .redact import redact
 
 __all__ = [
     "EcmaValidator",
+    "credential_errors",
     "error_path",
     "normalize",
     "normalize_chat_id",
@@ -65,24 +67,67 @@ def _drop_nulls(value: Any, depth: int = 3) -> Any:
     return value
 
 
+def _same(given: Any, held: str) -> bool:
+    # Compared in constant time: a caller probing a bound token must not learn it by timing.
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), held.encode())
+
+
+def _bind(tool: ToolDefinition, data: dict[str, Any], bound: Mapping[str, str]) -> None:
+    """Fill the bound credentials in ``data``, and refuse input that would change one.
+
+    A rule of the block, not of one host: a model's tool call (MCP, the preview, an LLM loop) may
+    add ``idInstance``/``apiTokenInstance`` although no advertised schema has them. A bound value
+    may be repeated, never replaced; with the id bound, no other id is reached (with the bound
+    token in its URL, or any other); a token bound without its id would travel to whichever
+    instance the input names, so that binding runs nothing. Messages never carry either value.
+    """
+    problems: list[dict[str, str]] = []
+    for key in CREDENTIAL_FIELDS:
+        held = bound.get(key)
+        if not held:
+            continue
+        given = data.get(key)
+        if given in (None, ""):
+            data[key] = held
+        elif not _same(given, held):
+            problems.append(
+                {
+                    "path": key,
+                    "rule": "bound",
+                    "message": "is bound to this block and cannot be changed by the input: leave it out",
+                }
+            )
+    if bound.get("apiTokenInstance") and not bound.get("idInstance"):
+        problems.append(
+            {
+                "path": "idInstance",
+                "rule": "bound",
+                "message": "the block holds a token but no instance id: bind id_instance with api_token "
+                "(a token belongs to one instance and is sent to no other)",
+            }
+        )
+    if problems:
+        raise InputValidationError(tool.id, problems)
+
+
 def normalize(tool: ToolDefinition, args: Any, bound: Mapping[str, str]) -> dict[str, Any]:
     """Apply the coercions a user would expect; anything else is left for validation to judge.
 
-    Bound credentials fill ``idInstance``/``apiTokenInstance`` when the input lacks them; nulls for
-    optional fields are dropped; an integer ``idInstance``, a phone number as ``chatId`` and an
-    integral float for an integer field are converted.
+    Bound credentials fill ``idInstance``/``apiTokenInstance`` when the input lacks them, and input
+    may not change them (:func:`_bind`); nulls for optional fields are dropped; an integer
+    ``idInstance``, a phone number as ``chatId`` and an integral float for an integer field are
+    converted.
     """
     if not isinstance(args, Mapping):
         problem = {"path": "", "rule": "type", "message": "input must be an object"}
         raise InputValidationError(tool.id, [problem])
     data: dict[str, Any] = _drop_nulls(dict(args))
-    for key in CREDENTIAL_FIELDS:
-        if data.get(key) in (None, "") and bound.get(key):
-            data[key] = bound[key]
-    props = tool.input_schema["properties"]
     id_instance = data.get("idInstance")
+    # Before the bound check, so that 1101000001 and "1101000001" are the same id.
     if isinstance(id_instance, int) and not isinstance(id_instance, bool) and id_instance >= 0:
         data["idInstance"] = str(id_instance)
+    _bind(tool, data, bound)
+    props = tool.input_schema["properties"]
     chat_id = data.get("chatId")
     if isinstance(chat_id, str):
         data["chatId"] = normalize_chat_id(chat_id)
@@ -202,6 +247,21 @@ def schema_errors(tool: ToolDefinition, data: Any) -> list[dict[str, str]]:
         out.append({"path": redact(path, secrets), "rule": rule, "message": redact(message, secrets)})
     out.sort(key=lambda e: e["path"])
     return out
+
+
+def credential_errors(tool: ToolDefinition, values: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What the tool's input schema finds wrong with these credential values: the rules tool input
+    meets, applied to credentials bound to a block. Only the fields given are judged."""
+    given = {k: v for k, v in values.items() if k in CREDENTIAL_FIELDS}
+    if len(given) == len(CREDENTIAL_FIELDS):
+        # The fast path, as for tool input: the model (a few µs); the schema only to explain.
+        try:
+            ToolInput.model_validate(given)
+            return []
+        except pydantic.ValidationError:
+            pass
+    # The other fields' "is required" is not about these values: only their own problems count.
+    return [e for e in schema_errors(tool, given) if e["path"] in given]
 
 
 def _pydantic_errors(exc: pydantic.ValidationError) -> list[dict[str, str]]:
