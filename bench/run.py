@@ -524,9 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     if "import" in only:
         print("... import", file=sys.stderr, flush=True)
         rows += figure_import(counts)
+    instance_rounds = ""
     if "instances" in only:
         print("... instances", file=sys.stderr, flush=True)
-        rows += figure_instances(counts, args.rounds or (1 if args.quick else 3))
+        rounds_i = args.rounds or (1 if args.quick else 3)
+        rows += figure_instances(counts, rounds_i)
+        instance_rounds = f", {rounds_i} for the sends over many instances"
 
     kind = (
         "minimal raw-asyncio HTTP server"
@@ -538,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{machine['date']}; {machine['libs']}.\n"
         f"Server: {args.server} ({kind}, "
         f"separate process){', pinned' if server_cpu is not None else ''}; {rounds} rounds per figure "
-        f"({drain_rounds} for the drain), medians; the block runs with rate_limits=False.\n"
+        f"({drain_rounds} for the drain{instance_rounds}), medians; the block runs with rate_limits=False.\n"
     )
     print(header)
     print(_table(rows))
