@@ -373,8 +373,8 @@ def _instances_run(args: list[str]) -> dict[str, Any]:
 def figure_instances(counts: Counts, rounds: int, trickle: float = 5.0) -> list[Row]:
     """One block, unbound credentials, N instances: sends spread over all, then all long-polled.
 
-    Against the minimal loopback server holding empty polls (``--hold``): the sandbox validates
-    and records every call, and would be the limit well before the client at 1,000 instances.
+    Against the minimal loopback server holding empty polls (``--hold``), with a queue per
+    instance; the bench's sandbox server has one instance and answers empty polls at once.
     """
     ns = list(counts.instances)
     conc = counts.instance_concurrency

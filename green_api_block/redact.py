@@ -46,7 +46,11 @@ _KEY = _MIN_SECRET  # secrets are indexed by their first _KEY characters
 #: The token segment of a Green API URL: ``/waInstance{id}/{method}/{token}``. The segment ends at
 #: anything a token cannot hold (tokens are ``[A-Za-z0-9_-]``; the rest covers a token that is
 #: not, so that it is still cut at the path's end, a quote or a space).
-_URL_TOKEN = re.compile(r"(/waInstance[^/\s]*/[^/\s?#]+/)([^/\s?#\"'<>&]+)")
+#: Any case: a proxy or a server log may print the path lowercased.
+_URL_TOKEN = re.compile(r"(/waInstance[^/\s]*/[^/\s?#]+/)([^/\s?#\"'<>&]+)", re.IGNORECASE)
+
+
+_MASKED_SEGMENT = r"\1" + MASK
 
 
 class _Bucket:
@@ -182,8 +186,7 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     for secret in extra:
         if secret and len(secret) >= _MIN_SECRET:
             text = text.replace(secret, MASK)
-    if "/waInstance" in text:
-        text = _URL_TOKEN.sub(r"\1" + MASK, text)
+    text = _URL_TOKEN.sub(_MASKED_SEGMENT, text)
     return _mask_held(text)
 
 

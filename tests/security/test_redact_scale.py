@@ -139,9 +139,13 @@ def test_a_token_in_a_green_api_url_is_masked_by_its_shape() -> None:
         (f"/waInstance1/receiveNotification/{secret}?receiveTimeout=5", None),
         (f'"path":"/waInstance1/getStateInstance/{secret}"', None),
         (f"<a href='/waInstance1/qr/{secret}'>", None),
+        (
+            f"get /wainstance1/getstateinstance/{secret.lower()} 401",
+            "get /wainstance1/getstateinstance/*** 401",
+        ),
     ):
         out = redact.redact(text)
-        assert secret not in out
+        assert secret not in out and secret.lower() not in out
         if masked is not None:
             assert out == masked
 
