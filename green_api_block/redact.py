@@ -23,8 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -124,19 +123,29 @@ def register_secret(secret: str | None) -> None:
             _hold(secret)
 
 
-@contextmanager
-def in_flight(secret: str | None) -> Iterator[None]:
-    """Mask ``secret`` while the block runs (a call made with unbound credentials)."""
-    if not secret or len(secret) < _MIN_SECRET or secret in _registered:  # registered: held for good
-        yield
-        return
-    with _lock:
-        _hold(secret)
-    try:
-        yield
-    finally:
-        with _lock:
-            _release(secret)
+class in_flight:  # lower case: used like a function, ``with in_flight(token):``
+    """Mask ``secret`` while the block runs (a call made with unbound credentials).
+
+    A class, not a ``@contextmanager``: one is alive per call in flight (a thousand long polls
+    hold a thousand), and a generator with its frame costs several times these two slots.
+    """
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: str | None) -> None:
+        # Registered secrets are held for good already; too short ones are never masked.
+        held = secret and len(secret) >= _MIN_SECRET and secret not in _registered
+        self._secret = secret if held else None
+
+    def __enter__(self) -> None:
+        if self._secret is not None:
+            with _lock:
+                _hold(self._secret)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._secret is not None:
+            with _lock:
+                _release(self._secret)
 
 
 def held_secrets() -> int:
