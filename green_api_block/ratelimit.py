@@ -79,8 +79,9 @@ class RateLimiter:
         # more instances live at once than _PRUNE_AT does not scan them all on every call.
         self._prune_at = max(_PRUNE_AT, 2 * len(self._next))
 
-    def __len__(self) -> int:
-        """How many (instance, method) slots are kept."""
+    def slots(self) -> int:
+        """How many (instance, method) slots are kept (not ``__len__``: an empty limiter is no
+        less a limiter, and ``if block.rate_limiter:`` must stay true)."""
         return len(self._next)
 
     def wait(self, id_instance: str, api_method: str) -> None:
