@@ -7,8 +7,9 @@ measured in that round, and the table quotes the median of the rounds. Rates are
 per second; the CPU column (client-process CPU µs per call) is less sensitive to a noisy machine.
 
 Options: ``--rounds``, ``--quick`` (tiny counts: a smoke run), ``--server loopback|sandbox``,
-``--only sync,async32,async128,drain,percall,import``, ``--json PATH``, ``--pin`` (server on the
-last CPU, client on the first).
+``--only sync,async32,async128,drain,percall,import,instances``, ``--json PATH``, ``--pin``
+(server on the last CPU, client on the first); for ``instances`` (one block, many instances:
+bench/instances.py), ``--instances 10,100,1000`` and ``--poll-seconds`` (30; 1 with --quick).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .server import ServerProcess
 
 __all__ = ["main"]
 
-FIGURES = ("sync", "async32", "async128", "drain", "percall", "import")
+FIGURES = ("sync", "async32", "async128", "drain", "percall", "import", "instances")
 
 
 @dataclass
@@ -45,11 +46,26 @@ class Counts:
     percall_calls: int = 5000
     import_runs: int = 21
     warmup: int = 100
+    instances: tuple[int, ...] = (10, 100, 1000)
+    instance_sends: int = 3000
+    instance_concurrency: int = 200
+    poll_seconds: float = 30.0
+    tokens: int = 10_000
 
     @classmethod
     def quick(cls) -> Counts:
         return cls(
-            sync_calls=40, async_calls=80, drain_notifications=200, percall_calls=200, import_runs=3, warmup=5
+            sync_calls=40,
+            async_calls=80,
+            drain_notifications=200,
+            percall_calls=200,
+            import_runs=3,
+            warmup=5,
+            instances=(10, 100),
+            instance_sends=300,
+            instance_concurrency=50,
+            poll_seconds=1.0,
+            tokens=1000,
         )
 
 
@@ -344,6 +360,108 @@ def figure_import(counts: Counts) -> list[Row]:
     ]
 
 
+def _instances_run(args: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.instances", *args], cwd=_root(), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"instances {args[0]} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def figure_instances(counts: Counts, rounds: int, trickle: float = 5.0) -> list[Row]:
+    """One block, unbound credentials, N instances: sends spread over all, then all long-polled.
+
+    Against the minimal loopback server holding empty polls (``--hold``), with a queue per
+    instance; the bench's sandbox server has one instance and answers empty polls at once.
+    """
+    ns = list(counts.instances)
+    conc = counts.instance_concurrency
+    rows: list[Row] = []
+    with ServerProcess("loopback", hold=True) as server:
+        sends: dict[int, list[dict[str, Any]]] = {n: [] for n in ns}
+        for r in range(rounds):
+            shift = r % len(ns)
+            for n in ns[shift:] + ns[:shift]:
+                sends[n].append(
+                    _instances_run(["sends", server.url, str(n), str(counts.instance_sends), str(conc)])
+                )
+        server.command(f"trickle {trickle}")
+        polls = {n: _instances_run(["polls", server.url, str(n), str(counts.poll_seconds)]) for n in ns}
+        server.command("trickle 0")
+    tokens = _instances_run(["tokens", str(counts.tokens)])
+
+    base, top = ns[0], ns[-1]
+    rate = {n: median([x["rate"] for x in sends[n]]) for n in ns}
+    for n in ns:
+        ratio = median([x["rate"] / b["rate"] for x, b in zip(sends[n], sends[base], strict=True)])
+        last = n == top and n != base
+        rows.append(
+            Row(
+                f"async sends/s, one block, unbound credentials, concurrency {conc}, "
+                f"{counts.instance_sends:,} sends over {n:,} instances",
+                f"{rate[n]:,.0f}/s ({median([x['cpu_us'] for x in sends[n]]):.0f} µs CPU), "
+                f"RSS {max(x['rss_mb'] for x in sends[n]):.1f} MB, "
+                f"{max(x['sockets'] for x in sends[n])} sockets",
+                f"the same over {base:,} instances: {rate[base]:,.0f}/s",
+                ratio,
+                ">= 0.8x" if last else "",
+                (ratio >= 0.8) if last else None,
+                data={"runs": sends[n]},
+            )
+        )
+    for n in ns:
+        p = polls[n]
+        rows.append(
+            Row(
+                f"{n:,} instances long-polled at once (receiveTimeout 5, held by the server), "
+                f"{p['seconds']:.0f} s, {trickle:g} notifications/s trickling in",
+                f"{p['calls_per_s']:,.1f} calls/s, {p['notifications']} notifications, {p['errors']} errors; "
+                f"{p['cpu_s_per_idle_minute']:.2f} CPU s per minute "
+                f"({p['core_share_per_instance'] * 100:.4f}% of a core per instance), "
+                f"RSS {p['rss_mb']:.1f} MB, {p['sockets']} sockets",
+                "",
+                None,
+                "< 0.1% of a core per instance",
+                p["core_share_per_instance"] < 0.001,
+                data=p,
+            )
+        )
+    if top != base:
+        span = top - base
+        send_kb = (max(x["rss_mb"] for x in sends[top]) - max(x["rss_mb"] for x in sends[base])) * 1000 / span
+        poll_kb = (polls[top]["rss_mb"] - polls[base]["rss_mb"]) * 1000 / span
+        rows.append(
+            Row(
+                f"growth from {base:,} to {top:,} instances, per added instance",
+                f"RSS: sends {send_kb:+.1f} KB, long polls {poll_kb:+.1f} KB; "
+                f"sockets while polling: {polls[base]['sockets']} -> {polls[top]['sockets']}; "
+                f"CPU s per idle minute: {polls[base]['cpu_s_per_idle_minute']:.2f} -> "
+                f"{polls[top]['cpu_s_per_idle_minute']:.2f}; sends/s: {rate[base]:,.0f} -> {rate[top]:,.0f}",
+                "",
+                None,
+                "RSS < 20 KB per instance",
+                max(send_kb, poll_kb) < 20,
+            )
+        )
+    total = tokens["construct_s"] + tokens["in_flight_s"]
+    rows.append(
+        Row(
+            f"registering {tokens['count']:,} distinct tokens",
+            f"{tokens['construct_s']:.2f} s constructing {tokens['count']:,} blocks with bound tokens "
+            f"+ {tokens['in_flight_s']:.2f} s for {tokens['count']:,} calls' in-flight tokens; "
+            f"masking {tokens['mask_chars']} chars with {tokens['held']:,} held: {tokens['mask_us']:.0f} µs",
+            "",
+            None,
+            "< 1 s in total",
+            total < 1.0,
+            data=tokens,
+        )
+    )
+    return rows
+
+
 def _table(rows: list[Row]) -> str:
     lines = [
         "| figure | block | baseline (same run) | ratio (median) | target | met |",
@@ -365,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated: " + ",".join(FIGURES))
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--pin", action="store_true", help="pin the server and the client to one CPU each")
+    parser.add_argument("--instances", help="instances: the counts of instances (default 10,100,1000)")
+    parser.add_argument("--poll-seconds", type=float, help="instances: seconds of long polling (30)")
     args = parser.parse_args(argv)
 
     only = [f.strip() for f in args.only.split(",") if f.strip()]
@@ -372,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown figures: {', '.join(sorted(unknown))}")
     counts = Counts.quick() if args.quick else Counts()
+    if args.instances:
+        counts.instances = tuple(int(n) for n in args.instances.split(","))
+    if args.poll_seconds:
+        counts.poll_seconds = args.poll_seconds
     rounds = args.rounds or (1 if args.quick else 5)
     drain_rounds = args.rounds or (1 if args.quick else 5)
     cpus = os.cpu_count() or 1
@@ -400,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     if "import" in only:
         print("... import", file=sys.stderr, flush=True)
         rows += figure_import(counts)
+    instance_rounds = ""
+    if "instances" in only:
+        print("... instances", file=sys.stderr, flush=True)
+        rounds_i = args.rounds or (1 if args.quick else 3)
+        rows += figure_instances(counts, rounds_i)
+        instance_rounds = f", {rounds_i} for the sends over many instances"
 
     kind = (
         "minimal raw-asyncio HTTP server"
@@ -411,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{machine['date']}; {machine['libs']}.\n"
         f"Server: {args.server} ({kind}, "
         f"separate process){', pinned' if server_cpu is not None else ''}; {rounds} rounds per figure "
-        f"({drain_rounds} for the drain), medians; the block runs with rate_limits=False.\n"
+        f"({drain_rounds} for the drain{instance_rounds}), medians; the block runs with rate_limits=False.\n"
     )
     print(header)
     print(_table(rows))

@@ -33,7 +33,7 @@ from .errors import ConfigError, GreenApiError, InputValidationError, UnknownToo
 from .http import AsyncSession, AsyncTransportName, Credentials, SyncSession
 from .network import resolve_network
 from .ratelimit import RateLimiter
-from .redact import install_log_filter, register_secret
+from .redact import in_flight, install_log_filter, register_secret
 
 if TYPE_CHECKING:
     import asyncio
@@ -224,7 +224,6 @@ class GreenApiBlock:
         spec = rt.specs[tool_id]
         model = rt.validate_input(definition, spec.model, args, self._bound)
         token = model.apiTokenInstance.get_secret_value()
-        register_secret(token)
         return spec.plan(model), Credentials(model.idInstance, token), model
 
     def _salvage(self, plan: Generator[ApiCall, Any, Any], creds: Credentials) -> None:
@@ -295,27 +294,29 @@ class GreenApiBlock:
     def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return its output; raises InputValidationError or GreenApiError."""
         plan, creds, model = self._prepare(tool_id, args)
-        held = self._take_held(tool_id, plan, creds, model)
-        if held is not None:
-            return held
-        return self._run(plan, creds, tool_id)
+        # An unbound token is masked while its call runs (an error body may echo it), not kept
+        # for the life of the process: a host may pass thousands of tenants' tokens.
+        with in_flight(creds.token):
+            held = self._take_held(tool_id, plan, creds, model)
+            if held is not None:
+                return held
+            return self._run(plan, creds, tool_id)
 
     async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Async twin of :meth:`execute`."""
         plan, creds, model = self._prepare(tool_id, args)
-        held = self._take_held(tool_id, plan, creds, model)
-        if held is not None:
-            return held
-        return await self._arun(plan, creds, tool_id)
+        with in_flight(creds.token):
+            held = self._take_held(tool_id, plan, creds, model)
+            if held is not None:
+                return held
+            return await self._arun(plan, creds, tool_id)
 
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
         args: dict[str, Any] = {"idInstance": id_instance, "apiTokenInstance": api_token}
         definition = self._definition("green_api_get_state_instance")
         rt = _rt()
         model = rt.validate_input(definition, rt.specs[definition.id].model, args, self._bound)
-        token = model.apiTokenInstance.get_secret_value()
-        register_secret(token)
-        return Credentials(model.idInstance, token)
+        return Credentials(model.idInstance, model.apiTokenInstance.get_secret_value())
 
     # -- beyond the five tools: what their guarantees rely on ---------------------------------
 
@@ -324,14 +325,18 @@ class GreenApiBlock:
     ) -> bool:
         """Delete one received notification; False means it was already gone (not an error)."""
         plan = _rt().delete_notification(receipt_id)
-        return self._run(plan, self._credentials(id_instance, api_token))
+        creds = self._credentials(id_instance, api_token)
+        with in_flight(creds.token):
+            return self._run(plan, creds)
 
     async def adelete_notification(
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Async twin of :meth:`delete_notification`."""
         plan = _rt().delete_notification(receipt_id)
-        return await self._arun(plan, self._credentials(id_instance, api_token))
+        creds = self._credentials(id_instance, api_token)
+        with in_flight(creds.token):
+            return await self._arun(plan, creds)
 
     def find_sent(
         self,
@@ -349,7 +354,9 @@ class GreenApiBlock:
         allows this call once a second per instance; the block's rate limiter spaces it.
         """
         plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        return self._run(plan, self._credentials(id_instance, api_token))
+        creds = self._credentials(id_instance, api_token)
+        with in_flight(creds.token):
+            return self._run(plan, creds)
 
     async def afind_sent(
         self,
@@ -363,7 +370,9 @@ class GreenApiBlock:
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`find_sent`."""
         plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        return await self._arun(plan, self._credentials(id_instance, api_token))
+        creds = self._credentials(id_instance, api_token)
+        with in_flight(creds.token):
+            return await self._arun(plan, creds)
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return an envelope instead of raising: what hosts and agents pass on.

@@ -7,9 +7,11 @@ The wires (``transport.py``) carry the bytes: an httpx transport driven directly
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -51,11 +53,17 @@ _HEADERS = {
     "Content-Type": "application/json",
     "User-Agent": f"python-httpx/{httpx.__version__}",
 }
-_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=128, keepalive_expiry=30.0)
+#: No cap on connections: the block never holds more than the calls in flight, which the host
+#: sets, and a host long-polling 1,000 instances needs 1,000 at once; a cap below that turned
+#: every poll past it into a wait for the pool (the cap was 256). Idle ones close after 30 s, and
+#: every idle one is kept until then, so that the next poll of each instance reuses its own.
+_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=30.0)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-#: Targets kept per session (per instance, method and query); calls with a path argument
-#: (deleteNotification/{receiptId}) are never the same twice and are not kept.
-_TARGET_CACHE_SIZE = 256
+#: Targets kept per session (per instance, method and query), least recently used dropped first;
+#: calls with a path argument (deleteNotification/{receiptId}) are never the same twice and are
+#: not kept. Sized for a host serving a few thousand instances (two or three targets each, about
+#: 1 KB with their parsed URLs), so that it does not rebuild every target on every call.
+_TARGET_CACHE_SIZE = 8192
 
 
 async def _async_sleep(seconds: float) -> None:
@@ -119,7 +127,7 @@ class _BaseSession:
             connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
         ).as_dict()
         self._long_poll_timeouts: dict[float, TimeoutSpec] = {}
-        self._targets: dict[tuple[Any, ...], Target] = {}
+        self._targets: OrderedDict[tuple[Any, ...], Target] = OrderedDict()
 
     def _timeout_for(self, call: ApiCall) -> TimeoutSpec:
         """httpx's ``timeout`` extension for the call: connect, read, write and pool seconds."""
@@ -142,13 +150,21 @@ class _BaseSession:
             )
         query = tuple(call.query.items()) if call.query else None
         key = (base, creds.id_instance, creds.token, call.api_method, query)
-        target = self._targets.get(key)
-        if target is None:
-            if len(self._targets) >= _TARGET_CACHE_SIZE:
-                self._targets.clear()
-            target = self._targets[key] = build_target(
-                base, creds.id_instance, call.api_method, creds.token, None, call.query
-            )
+        targets = self._targets
+        # Taken out and put back last: the least recently used is first. (pop, not move_to_end:
+        # another thread's call may evict the key in between, and this never raises.)
+        target = targets.pop(key, None)
+        if target is not None:
+            targets[key] = target
+            return target
+        target = targets[key] = build_target(
+            base, creds.id_instance, call.api_method, creds.token, None, call.query
+        )
+        if len(targets) > _TARGET_CACHE_SIZE:
+            # The least recently used goes. (The cache used to be emptied when full, so that past
+            # its size in instances, nearly every call rebuilt and re-parsed its URL.)
+            with contextlib.suppress(KeyError):  # another thread's call evicted it first
+                targets.popitem(last=False)
         return target
 
     def _request_parts(self, creds: Credentials, call: ApiCall) -> tuple[Target, bytes | None, TimeoutSpec]:

@@ -24,6 +24,10 @@ __all__ = ["DEFAULT_RATES", "RateLimiter"]
 DEFAULT_RATES: Mapping[str, float] = METHOD_RATE_LIMITS
 
 _SAFETY = 1.1  # slots 10 % wider than 1/rate: event-loop stalls bunch departures; keep rate+1 out of a second
+#: Slots kept before the past ones are dropped. A slot in the past constrains nothing (the next
+#: call takes ``now``), so dropping it changes no wait; without this a host serving many
+#: instances over months kept one entry per instance and method it ever called.
+_PRUNE_AT = 4096
 
 
 async def _asyncio_sleep(seconds: float) -> None:
@@ -51,6 +55,7 @@ class RateLimiter:
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._next: dict[tuple[str, str], float] = {}
+        self._prune_at = _PRUNE_AT
         self._lock = threading.Lock()
 
     def reserve(self, id_instance: str, api_method: str) -> float:
@@ -63,7 +68,21 @@ class RateLimiter:
             now = self._clock()
             slot = max(now, self._next.get(key, now))
             self._next[key] = slot + _SAFETY / rate
+            if len(self._next) > self._prune_at:
+                self._prune(now)
         return slot - now
+
+    def _prune(self, now: float) -> None:
+        """Drop the slots already past (called with the lock held)."""
+        self._next = {k: t for k, t in self._next.items() if t > now}
+        # Amortised: the next prune waits until as many again were added, so that a host with
+        # more instances live at once than _PRUNE_AT does not scan them all on every call.
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._next))
+
+    def slots(self) -> int:
+        """How many (instance, method) slots are kept (not ``__len__``: an empty limiter is no
+        less a limiter, and ``if block.rate_limiter:`` must stay true)."""
+        return len(self._next)
 
     def wait(self, id_instance: str, api_method: str) -> None:
         """Reserve a slot and sleep until it comes (the sync client)."""

@@ -75,7 +75,9 @@ def body_excerpt(text: str) -> str:
     if detail.lstrip().startswith("<"):  # an HTML error page says nothing useful in one line
         detail = ""
     detail = " ".join(detail.split())
-    return redact(detail[:_EXCERPT])
+    # Masked before it is cut, so that a token straddling the cut is not left half shown (the
+    # masks only shorten the text); masking reads the body's head only, not a body of any size.
+    return redact(detail[: _EXCERPT * 40])[:_EXCERPT]
 
 
 def _quota_detail(text: str) -> str:

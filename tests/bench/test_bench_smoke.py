@@ -35,11 +35,19 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         "draining",
         "own work",
         "import",
+        "sends over 100 instances",
+        "100 instances long-polled at once",
+        "growth from 10 to 100 instances",
+        "distinct tokens",
     ):
         assert figure in table, figure
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["server"] == "loopback"
-    assert len(data["rows"]) >= 8
+    assert len(data["rows"]) >= 14
+    polled = [r for r in data["rows"] if "long-polled" in r["figure"]]
+    # Every instance held its own connection, and the trickled notifications were received.
+    assert [r["data"]["sockets"] >= n for r, n in zip(polled, (10, 100), strict=True)] == [True, True]
+    assert all(r["data"]["errors"] == 0 for r in polled)
     assert all(row["met"] in (True, False, None) for row in data["rows"])
 
 
@@ -64,3 +72,20 @@ def test_loopback_server_speaks_the_green_api_routes() -> None:
             assert client.get(f"{base}/receiveNotification/{srv.api_token}").json()["receiptId"] == 2
         stats = srv.stats()
     assert stats["sends"] == 1 and stats["deleted"] == 1 and stats["queued"] == 1
+
+
+def test_loopback_server_holds_an_empty_poll_until_a_notification_comes() -> None:
+    import time
+
+    import httpx
+
+    from bench.server import ServerProcess
+
+    with ServerProcess("loopback", hold=True) as srv, httpx.Client(timeout=10) as client:
+        url = f"{srv.url}/waInstance42/receiveNotification/{srv.api_token}?receiveTimeout=5"
+        start = time.monotonic()
+        assert client.get(url.replace("=5", "=1")).json() is None  # held its timeout, then null
+        assert time.monotonic() - start >= 0.9
+        srv.command("trickle 20")  # picks among the instances that polled: 42
+        assert client.get(url).json()["receiptId"] == 1
+        srv.command("trickle 0")
