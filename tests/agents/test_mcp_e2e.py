@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ import green_api_block
 from green_api_block import TOOL_IDS
 from green_api_block.contract import load_tools
 from green_api_block.sandbox import Sandbox, SandboxInstance
-from tests.support.agents import CUSTOMER, GROUP, SANDBOX, STRANGER
+from tests.support.agents import CUSTOMER, GROUP, SANDBOX, STRANGER, start_mcp, stop
 from tests.support.credentials import CANARY
 
 pytestmark = SANDBOX
@@ -158,38 +156,11 @@ def http_server(
     tmp_path: Path, sandbox: Sandbox, instance: SandboxInstance
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     env = server_env(tmp_path, sandbox, instance, GREEN_API_DRY_RUN="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "green_api_block", "mcp", "--http", "0"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
-    url, seen, deadline = None, "", time.monotonic() + 20
-    while (
-        url is None and time.monotonic() < deadline and selector.select(timeout=deadline - time.monotonic())
-    ):
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-        if "serving streamable HTTP at " in line:
-            url = line.split(" at ", 1)[1].split()[0]
+    proc, url, _ = start_mcp([], env, stdout=subprocess.PIPE)
     try:
-        assert url is not None, seen
         yield url, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 async def test_streamable_http_on_loopback_in_dry_run(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import pytest
 
 from green_api_block.preview import PreviewServer
 from green_api_block.sandbox import Sandbox
+from tests.support.agents import start_mcp, stop
 from tests.support.cli import ROOT
 from tests.support.credentials import CANARY, ID
 
@@ -197,43 +196,6 @@ def mcp_env(home: Path, sandbox: Sandbox, **extra: str) -> dict[str, str]:
         **extra,
     )
     return env
-
-
-def start_mcp(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
-    """Start ``green-api-block mcp --http 0 ...``; returns the process, its URL and its stderr so far."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "green_api_block", "mcp", "--http", "0", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
-    url, seen, deadline = None, "", time.monotonic() + 30
-    while url is None and time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-        if "serving streamable HTTP at " in line:
-            url = line.split(" at ", 1)[1].split()[0]
-    if url is None:
-        stop(proc)
-        pytest.fail(f"the MCP server did not start: {seen}")
-    return proc, url, seen
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import selectors
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -28,3 +33,45 @@ def assert_no_canary(*things: Any) -> None:
     for thing in things:
         text = thing if isinstance(thing, str) else json.dumps(thing, default=repr)
         assert CANARY not in text
+
+
+def start_mcp(
+    args: list[str], env: dict[str, str], *, stdout: int = subprocess.DEVNULL
+) -> tuple[subprocess.Popen[str], str, str]:
+    """Start ``green-api-block mcp --http 0 ...``; returns the process, its URL and its stderr so far.
+
+    Waits for the URL line at most 30 s (a failure bound): the server prints it once it listens.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "green_api_block", "mcp", "--http", "0", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stderr, selectors.EVENT_READ)
+    url, seen, deadline = None, "", time.monotonic() + 30
+    while url is None and time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+        if "serving streamable HTTP at " in line:
+            url = line.split(" at ", 1)[1].split()[0]
+    if url is None:
+        stop(proc)
+        pytest.fail(f"the MCP server did not start: {seen}")
+    return proc, url, seen
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
