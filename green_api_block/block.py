@@ -309,6 +309,7 @@ class GreenApiBlock:
             held = self._take_held(tool_id, plan, creds, model)
             if held is not None:
                 return held
+            del model  # not needed while the call is awaited (held long polls add up)
             return await self._arun(plan, creds, tool_id)
 
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:

@@ -7,6 +7,7 @@ notification whose delete failed stays queued and comes back: callers de-duplica
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 FOLLOW_UP_WAIT = 5
 
 
+@functools.cache  # 56 possible waits; one shared (frozen) call each, not one per held poll
 def _receive(wait: int) -> ApiCall:
     return ApiCall("GET", "receiveNotification", query={"receiveTimeout": str(wait)}, long_poll=float(wait))
 
@@ -39,11 +41,15 @@ def _parse(call: ApiCall, body: Any) -> tuple[int, dict[str, Any]]:
 
 
 def plan(args: GetNotificationsInput) -> Plan:
+    # The plan lives as long as its long poll is held (a host may hold a thousand at once): keep
+    # the three values it needs, not the validated model with its credentials.
+    limit, first_wait, delete = args.maxNotifications, args.receiveTimeout, args.deleteAfterReceive
+    del args
     items: list[dict[str, Any]] = []
     seen: set[int] = set()
     try:
-        for index in range(args.maxNotifications):
-            call = _receive(args.receiveTimeout if index == 0 else FOLLOW_UP_WAIT)
+        for index in range(limit):
+            call = _receive(first_wait if index == 0 else FOLLOW_UP_WAIT)
             try:
                 body = yield call
                 if body is None:
@@ -62,7 +68,7 @@ def plan(args: GetNotificationsInput) -> Plan:
                 break  # the head came back: its delete did not take, so the queue cannot advance
             seen.add(receipt)
             items.append({"receiptId": receipt, "body": payload})
-            if not args.deleteAfterReceive:
+            if not delete:
                 break  # the head is returned until deleted: a peek can only ever see one
             try:
                 yield ApiCall("DELETE", "deleteNotification", path_arg=str(receipt))
