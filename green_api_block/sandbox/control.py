@@ -54,6 +54,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from .. import jsonbody
+from ..hostcheck import HostPolicy
 from . import notifications as nb
 from .api import json_response
 from .defaults import CONTROL_PREFIX
@@ -62,7 +63,7 @@ from .errors import APIError, SandboxError, UnknownInstanceError
 from .faults import Fault, FaultOptions
 from .records import InjectResult, SandboxInstance
 
-__all__ = ["CONTROL_PREFIX", "add_control_routes"]
+__all__ = ["CONTROL_PREFIX", "add_control_routes", "control_guard"]
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -144,6 +145,30 @@ def _guarded(handler: _Handler) -> _Handler:
             return json_response({"error": str(exc)}, status=400)
 
     return wrapper
+
+
+def control_guard(policy: Callable[[], HostPolicy | None]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Middleware: the control API answers only this machine's names and no other site's page.
+
+    It hands out every instance's token, so a DNS-rebinding page (its own Host) and a cross-site
+    page (browsers send Origin; curl and the block send none) are refused. ``policy()`` is None
+    until the port is bound: everything is refused until then. Green API routes need the token.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            rules = policy()
+            if rules is None or not rules.host_ok(request.headers.get("Host")):
+                return json_response(
+                    {"error": "unknown Host: use the sandbox's URL (or start it with allowed_hosts)"},
+                    status=421,
+                )
+            if not rules.origin_ok(request.headers.get("Origin")):
+                return json_response({"error": "requests from another web page are refused"}, status=403)
+        return await handler(request)
+
+    return guard
 
 
 def add_control_routes(app: web.Application, sandbox: Emulator) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -23,10 +23,10 @@ from aiohttp import web
 
 from ..background import DEFAULT_IDLE_TIMEOUT, BackgroundServer
 from ..hostcheck import HostPolicy
-from .api import GreenApiHandler, json_response
-from .control import add_control_routes
+from .api import GreenApiHandler
+from .control import add_control_routes, control_guard
 from .customers import InstanceRef
-from .defaults import CONTROL_PREFIX, DEFAULT_SANDBOX_SETTINGS
+from .defaults import DEFAULT_SANDBOX_SETTINGS
 from .emulator import Emulator
 from .errors import SandboxError
 
@@ -38,7 +38,6 @@ _MAX_BODY = 1024**2
 #: one-second stall per retry) before the loop gets to accept them.
 _BACKLOG = 1024
 _NOT_RUNNING = "the sandbox is not running; call start() or use `with Sandbox() as sb:`"
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Sandbox(Emulator):
@@ -117,24 +116,8 @@ class Sandbox(Emulator):
             self._host, port, extra_hosts=self._extra_hosts, scheme=self._scheme
         )
 
-    @web.middleware
-    async def _control_guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
-        # The control API hands out every instance's token: only to this machine's names (a
-        # DNS-rebinding page sends its own) and never to another site's page (browsers send
-        # Origin cross-site; curl and the block send none). Green API routes need the token anyway.
-        if request.path.startswith(CONTROL_PREFIX):
-            policy = self._policy
-            if policy is None or not policy.host_ok(request.headers.get("Host")):
-                return json_response(
-                    {"error": "unknown Host: use the sandbox's URL (or start it with allowed_hosts)"},
-                    status=421,
-                )
-            if not policy.origin_ok(request.headers.get("Origin")):
-                return json_response({"error": "requests from another web page are refused"}, status=403)
-        return await handler(request)
-
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_BODY, middlewares=[self._control_guard])
+        app = web.Application(client_max_size=_MAX_BODY, middlewares=[control_guard(lambda: self._policy)])
         add_control_routes(app, self)
         self._handler.install(app)  # the catch-all: after the control routes
         return app
