@@ -257,60 +257,60 @@ class GreenApiBlock:
 
     def _run(self, plan: Generator[ApiCall, Any, T], creds: Credentials, tool: str | None = None) -> T:
         session = self._sync_session()
-        try:
-            call = next(plan)
-            while True:
-                try:
-                    body = session.call(creds, call, tool)
-                except GreenApiError as exc:
-                    call = plan.throw(exc)
-                except BaseException:
-                    self._salvage(plan, creds)
-                    raise
-                else:
-                    call = plan.send(body)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        # An unbound token is masked while its call runs (an error body may echo it), not kept
+        # for the life of the process: a host may pass thousands of tenants' tokens.
+        with in_flight(creds.token):
+            try:
+                call = next(plan)
+                while True:
+                    try:
+                        body = session.call(creds, call, tool)
+                    except GreenApiError as exc:
+                        call = plan.throw(exc)
+                    except BaseException:
+                        self._salvage(plan, creds)
+                        raise
+                    else:
+                        call = plan.send(body)
+            except StopIteration as done:
+                result: T = done.value
+                return result
 
     async def _arun(self, plan: Generator[ApiCall, Any, T], creds: Credentials, tool: str | None = None) -> T:
         session = self._async_session()
-        try:
-            call = next(plan)
-            while True:
-                try:
-                    body = await session.call(creds, call, tool)
-                except GreenApiError as exc:
-                    call = plan.throw(exc)
-                except BaseException:  # cancelled (a host's deadline), interrupted
-                    self._salvage(plan, creds)
-                    raise
-                else:
-                    call = plan.send(body)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        with in_flight(creds.token):  # as in _run
+            try:
+                call = next(plan)
+                while True:
+                    try:
+                        body = await session.call(creds, call, tool)
+                    except GreenApiError as exc:
+                        call = plan.throw(exc)
+                    except BaseException:  # cancelled (a host's deadline), interrupted
+                        self._salvage(plan, creds)
+                        raise
+                    else:
+                        call = plan.send(body)
+            except StopIteration as done:
+                result: T = done.value
+                return result
 
     def execute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return its output; raises InputValidationError or GreenApiError."""
         plan, creds, model = self._prepare(tool_id, args)
-        # An unbound token is masked while its call runs (an error body may echo it), not kept
-        # for the life of the process: a host may pass thousands of tenants' tokens.
-        with in_flight(creds.token):
-            held = self._take_held(tool_id, plan, creds, model)
-            if held is not None:
-                return held
-            return self._run(plan, creds, tool_id)
+        held = self._take_held(tool_id, plan, creds, model)
+        if held is not None:
+            return held
+        return self._run(plan, creds, tool_id)
 
     async def aexecute(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Async twin of :meth:`execute`."""
         plan, creds, model = self._prepare(tool_id, args)
-        with in_flight(creds.token):
-            held = self._take_held(tool_id, plan, creds, model)
-            if held is not None:
-                return held
-            del model  # not needed while the call is awaited (held long polls add up)
-            return await self._arun(plan, creds, tool_id)
+        held = self._take_held(tool_id, plan, creds, model)
+        if held is not None:
+            return held
+        del model  # not needed while the call is awaited (held long polls add up)
+        return await self._arun(plan, creds, tool_id)
 
     def _credentials(self, id_instance: str | int | None, api_token: str | None) -> Credentials:
         args: dict[str, Any] = {"idInstance": id_instance, "apiTokenInstance": api_token}
@@ -326,18 +326,14 @@ class GreenApiBlock:
     ) -> bool:
         """Delete one received notification; False means it was already gone (not an error)."""
         plan = _rt().delete_notification(receipt_id)
-        creds = self._credentials(id_instance, api_token)
-        with in_flight(creds.token):
-            return self._run(plan, creds)
+        return self._run(plan, self._credentials(id_instance, api_token))
 
     async def adelete_notification(
         self, receipt_id: int, *, id_instance: str | int | None = None, api_token: str | None = None
     ) -> bool:
         """Async twin of :meth:`delete_notification`."""
         plan = _rt().delete_notification(receipt_id)
-        creds = self._credentials(id_instance, api_token)
-        with in_flight(creds.token):
-            return await self._arun(plan, creds)
+        return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def find_sent(
         self,
@@ -355,9 +351,7 @@ class GreenApiBlock:
         allows this call once a second per instance; the block's rate limiter spaces it.
         """
         plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        creds = self._credentials(id_instance, api_token)
-        with in_flight(creds.token):
-            return self._run(plan, creds)
+        return self._run(plan, self._credentials(id_instance, api_token))
 
     async def afind_sent(
         self,
@@ -371,9 +365,7 @@ class GreenApiBlock:
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`find_sent`."""
         plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        creds = self._credentials(id_instance, api_token)
-        with in_flight(creds.token):
-            return await self._arun(plan, creds)
+        return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         """Run a tool and return an envelope instead of raising: what hosts and agents pass on.
