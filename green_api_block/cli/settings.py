@@ -356,13 +356,8 @@ def make_block(settings: Settings) -> GreenApiBlock:
 
 def read_auth_token(path: str) -> str:
     """The bearer token ``mcp --http`` and ``preview`` clients must send: line 1 of ``path``, 16+ chars."""
-    try:
-        lines = Path(path).expanduser().read_text(encoding="utf-8").strip().splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --auth-token-file {path}: {exc.strerror or exc}") from None
-    token = lines[0].strip() if lines else ""
+    token = _read_token_file(Path(path), "--auth-token-file")
     # Short tokens are guessable over the network; the check is constant-time, not rate-limited.
     if len(token) < 16 or any(c.isspace() for c in token):
         raise ConfigError(f"--auth-token-file {path}: the token must be one word of 16 characters or more")
-    register_secret(token)
     return token
