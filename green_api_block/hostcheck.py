@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .netaddr import is_loopback
 
-__all__ = ["HostPolicy", "bearer_ok", "host_names"]
+__all__ = ["HostPolicy", "bearer_ok", "host_names", "same_secret"]
 
 #: The names a loopback server is reached by, whatever address of 127.0.0.0/8 or ::1 it binds.
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -80,11 +80,14 @@ class HostPolicy:
         return origin is None or origin.lower().rstrip("/") in self.origins
 
 
+def same_secret(given: str | None, token: str) -> bool:
+    """Whether ``given`` is ``token``, compared in constant time (no timing hint to a prober)."""
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
 def bearer_ok(authorization: str | None, token: str) -> bool:
     """Whether ``Authorization`` carries ``Bearer <token>``; compared in constant time."""
     if authorization is None:
         return False
     scheme, _, value = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and same_secret(value.strip(), token)

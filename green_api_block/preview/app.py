@@ -22,7 +22,6 @@ carry it: ``Authorization: Bearer``, or the cookie ``GET /?token=...`` sets for 
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import threading
@@ -36,7 +35,7 @@ from aiohttp import web
 
 from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
-from green_api_block.hostcheck import bearer_ok
+from green_api_block.hostcheck import bearer_ok, same_secret
 from green_api_block.redact import redact, redact_obj
 
 if TYPE_CHECKING:
@@ -209,20 +208,16 @@ def _problem(config: PreviewConfig, status: int, code: str, message: str) -> web
 AUTH_COOKIE = "green_api_preview_token"
 
 
-def _same(given: str | None, token: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), token.encode())
-
-
 def _authenticate(request: web.Request, token: str) -> web.StreamResponse | None:
     """None when the request may go on; else the answer (a login redirect, or a 401)."""
     if request.method == "GET" and request.path == "/" and "token" in request.query:
-        if not _same(request.query["token"], token):
+        if not same_secret(request.query["token"], token):
             return web.Response(status=401, text="wrong token\n", headers=_SECURITY_HEADERS)
         # A redirect, so the token leaves the address bar (and the history) at once.
         response = web.Response(status=303, headers={**_SECURITY_HEADERS, "Location": "/"})
         response.set_cookie(AUTH_COOKIE, token, httponly=True, samesite="Strict", path="/")
         return response
-    if bearer_ok(request.headers.get("Authorization"), token) or _same(
+    if bearer_ok(request.headers.get("Authorization"), token) or same_secret(
         request.cookies.get(AUTH_COOKIE), token
     ):
         return None
