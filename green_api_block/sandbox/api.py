@@ -404,7 +404,9 @@ class GreenApiHandler:
         deadline = loop.time() + hold
         while True:
             # peek and the waiter registration below run without an await in between, so a
-            # wake-up scheduled after this peek cannot be lost.
+            # wake-up scheduled after this peek cannot be lost. While a webhookUrl is set, peek
+            # answers None: Green API says polling does not work then, and its exact answer is
+            # unverified; we hold the poll and answer JSON null, as for an empty queue.
             item = self.backend.peek(call.id_instance)
             if item is not None:
                 return item.wire()
@@ -426,7 +428,8 @@ class GreenApiHandler:
 
     async def _delete_notification(self, request: web.Request, call: _Call) -> Any:
         receipt_id = v.parse_receipt_id(call.arg or "")
-        return {"result": self.backend.delete(call.id_instance, receipt_id)}
+        # delete_polled refuses while a webhookUrl is set: the pusher owns the queue then.
+        return {"result": self.backend.delete_polled(call.id_instance, receipt_id)}
 
     async def _get_state_instance(self, request: web.Request, call: _Call) -> Any:
         return {"stateInstance": self.backend.get_state(call.id_instance)}
