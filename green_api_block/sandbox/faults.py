@@ -61,7 +61,7 @@ class FaultOptions(TypedDict, total=False):
     """How a fault rule matches and what it does; every key is optional (the one signature for
     :meth:`FaultInjector.add`, ``Sandbox.inject_fault`` and the control endpoint)."""
 
-    method: str | None  # Green API method name, case-insensitive; None matches every method
+    method: str | None  # Green API method (push kinds: typeWebhook), any case; None matches all
     times: int | None  # hits before the rule is used up (default 1, unlimited with probability)
     forever: bool  # never used up
     probability: float | None  # fire on this share of matching requests (seeded by ``seed``)

@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
+from green_api_block.sandbox.pushjournal import PUSH_JOURNAL_SIZE, PushJournal
+from green_api_block.sandbox.records import PushAttempt
 from tests.support.sandbox_http import CHAT, Api
 from tests.support.stub_server import closed_port_url
 from tests.support.webhook_receiver import Receiver, free_port, wait_until
@@ -85,6 +87,7 @@ def test_twenty_items_arrive_head_of_line_in_order(
     sandbox.set_settings(instance, webhookUrl=receiver.url)
     wait_until(lambda: receiver.count() == 20, "20 pushes")
     assert _ns(receiver.bodies()) == list(range(20))
+    assert len({p.client_port for p in receiver.pushes}) == 1  # one keep-alive connection
     wait_until(lambda: sandbox.notifications(instance) == [], "an empty queue")
 
 
@@ -94,7 +97,7 @@ def test_non_200_pushes_the_same_item_again_after_the_delay(
     receiver.script(500, 204, 200)  # only 200 counts: a 204 is "not delivered" too
     first, second = _queue(sandbox, instance, 2)
     sandbox.set_settings(instance, webhookUrl=receiver.url)
-    wait_until(lambda: receiver.count() == 4, "three tries of the first item, then the second")
+    wait_until(lambda: len(sandbox.push_attempts(instance)) == 4, "three tries, then the second item")
     assert _ns(receiver.bodies()) == [0, 0, 0, 1]
     attempts = sandbox.push_attempts(instance)
     assert [(a.receipt_id, a.status) for a in attempts] == [
@@ -130,7 +133,7 @@ def test_a_receiver_slower_than_the_timeout_gets_the_same_item_again(
     receiver.hold(1.0)  # the first answer comes after webhook_timeout (0.5 s)
     first, second = _queue(sandbox, instance, 2)
     sandbox.set_settings(instance, webhookUrl=receiver.url)
-    wait_until(lambda: receiver.count() == 3, "the item again, then the next")
+    wait_until(lambda: len(sandbox.push_attempts(instance)) == 3, "the item again, then the next")
     assert _ns(receiver.bodies()) == [0, 0, 1]
     attempts = sandbox.push_attempts(instance)
     assert [(a.receipt_id, a.status, a.error) for a in attempts] == [
@@ -203,9 +206,6 @@ def test_non_loopback_url_is_saved_but_refused_and_journaled(
     assert {(a.receipt_id, a.status, a.error, a.url) for a in attempts} == {
         (receipt, None, "refused: not loopback", url)
     }
-    # A connection attempt to a black-holed address would take the 0.5 s timeout: these come at
-    # the retry pace.
-    assert attempts[2].at - attempts[0].at < 0.45
     warnings = [r for r in caplog.records if "not a loopback host" in r.getMessage()]
     assert len(warnings) == 1 and "192.0.2.1" in warnings[0].getMessage()
     assert "t0ken" not in caplog.text and "/hook" not in caplog.text
@@ -219,6 +219,22 @@ def test_allow_remote_webhooks_lets_the_pusher_try_any_host() -> None:
         sb.inject_notification(inst, {"typeWebhook": "testItem"})
         wait_until(lambda: len(sb.push_attempts(inst)) >= 1, "one attempt")
         assert sb.push_attempts(inst)[0].error in ("timeout", "connection error")
+
+
+def test_an_invalid_url_is_journaled_and_retried(sandbox: Sandbox, instance: SandboxInstance) -> None:
+    sandbox.set_settings(instance, webhookUrl="not a url")
+    _queue(sandbox, instance, 1)
+    wait_until(lambda: len(sandbox.push_attempts(instance)) >= 2, "two attempts")
+    assert {a.error for a in sandbox.push_attempts(instance)} == {"invalid url"}
+
+
+def test_the_journal_is_bounded_per_instance() -> None:
+    journal = PushJournal(size=3)
+    for i in range(5):
+        journal.record("1", PushAttempt(i, "http://127.0.0.1/", 500, None, float(i)))
+    assert [a.receipt_id for a in journal.attempts("1")] == [2, 3, 4]
+    assert journal.attempts("2") == []
+    assert PUSH_JOURNAL_SIZE == 1000
 
 
 def test_polling_answers_null_while_a_url_is_set_and_works_again_after(
@@ -245,7 +261,7 @@ def test_a_settings_change_retargets_the_pusher(
     with Receiver() as second:
         sandbox.set_settings(instance, webhookUrl=receiver.url)
         _queue(sandbox, instance, 1)
-        wait_until(lambda: receiver.count() == 1, "the first receiver's push")
+        wait_until(lambda: sandbox.notifications(instance) == [], "the first receiver's 200")
         sandbox.set_settings(instance, webhookUrl=second.url, webhookUrlToken="new")
         sandbox.inject_notification(instance, {"typeWebhook": "testItem", "n": 1})
         wait_until(lambda: second.count() == 1, "the second receiver's push")
@@ -268,7 +284,7 @@ def test_the_control_api_lists_pushes_and_adds_push_faults(
     [receipt] = _queue(sandbox, instance, 1)
     assert http.get(f"{base}/instances/{instance.id_instance}/pushes").json() == []
     assert http.delete(f"{base}/faults/{fault.json()['id']}").status_code == 200
-    wait_until(lambda: receiver.count() == 1, "the push after the pause")
+    wait_until(lambda: sandbox.push_attempts(instance) != [], "the push after the pause")
     answer = http.get(f"{base}/instances/{instance.id_instance}/pushes")
     [entry] = answer.json()
     assert {k: entry[k] for k in ("receiptId", "url", "status", "error")} == {
@@ -294,14 +310,14 @@ def test_close_mid_retry_returns_quickly_and_leaves_no_threads() -> None:
 
 
 def test_close_with_a_post_in_flight_returns_quickly(receiver: Receiver) -> None:
-    receiver.hold(1.5)
+    receiver.hold(3.0)
     sb = Sandbox(webhook_timeout=180.0).start()
     inst = sb.create_instance(settings={"webhookUrl": receiver.url})
     sb.inject_notification(inst, {"typeWebhook": "testItem"})
     wait_until(lambda: receiver.count() == 1, "the POST in flight")
     started = time.monotonic()
     sb.close()
-    assert time.monotonic() - started < 1.4  # did not wait for the receiver's answer
+    assert time.monotonic() - started < 2.0  # did not wait for the receiver's answer
 
 
 @pytest.mark.parametrize("option", ["webhook_timeout", "webhook_retry_delay"])

@@ -45,6 +45,7 @@ class Push:
     headers: dict[str, str]
     raw: bytes
     at: float
+    client_port: int | None  # the sender's port: one for all pushes means one keep-alive connection
 
     @property
     def body(self) -> Any:
@@ -91,8 +92,10 @@ class Receiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        port = peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
         with self._lock:
-            self.pushes.append(Push(request.path, dict(request.headers), raw, time.monotonic()))
+            self.pushes.append(Push(request.path, dict(request.headers), raw, time.monotonic(), port))
             status = self._statuses.pop(0) if len(self._statuses) > 1 else self._statuses[0]
             hold = self._holds.pop(0) if self._holds else 0.0
         if hold:
