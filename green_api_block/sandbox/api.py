@@ -11,7 +11,8 @@ sendInteractiveButtonsReply             POST    §4.3
 sendButtons / sendTemplateButtons /     any     403, archived since 2023-12 (§4.1)
 sendListMessage
 receiveNotification?receiveTimeout=N    GET     long poll, N in 5..60 (default 5), JSON null when empty
-deleteNotification/{receiptId}          DELETE  {"result": true|false}
+                                                (and while a webhookUrl is set: push mode, see push.py)
+deleteNotification/{receiptId}          DELETE  {"result": true|false}; false while a webhookUrl is set
 getStateInstance                        GET     {"stateInstance": ...}
 getSettings / setSettings               GET/POST
 lastOutgoingMessages / lastIncomingMessages  GET  ?minutes= (default 1440)

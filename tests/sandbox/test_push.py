@@ -255,6 +255,16 @@ def test_polling_answers_null_while_a_url_is_set_and_works_again_after(
     assert http.delete(api.url("deleteNotification", str(receipt))).json() == {"result": True}
 
 
+def test_set_settings_over_http_starts_the_pusher(
+    sandbox: Sandbox, instance: SandboxInstance, receiver: Receiver, http: httpx.Client, api: Api
+) -> None:
+    answer = http.post(api.url("setSettings"), json={"webhookUrl": receiver.url, "webhookUrlToken": "x"})
+    assert answer.json() == {"saveSettings": True}
+    api.send_text(http, "pushed")  # the bot preset queues outgoingAPIMessageReceived and a status
+    wait_until(lambda: receiver.count() >= 1, "a push of the send's notifications")
+    assert receiver.pushes[0].headers["Authorization"] == "Bearer x"
+
+
 def test_a_settings_change_retargets_the_pusher(
     sandbox: Sandbox, instance: SandboxInstance, receiver: Receiver
 ) -> None:
