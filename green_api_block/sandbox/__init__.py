@@ -14,7 +14,8 @@ Four rooms, as moto draws them:
   ``buckets``), ``customers`` (what the other side does), ``faults`` (rules for misbehaving), and
   ``emulator``, the one typed Python API over the three; ``records``, ``notifications``,
   ``validation`` and ``defaults`` are the vocabulary they share;
-* ``api``, the Green API HTTP layer (routes -> backend -> JSON);
+* ``api``, the Green API HTTP layer (routes -> backend -> JSON); ``push``, the webhook pusher
+  (queues POSTed to ``webhookUrl`` on the server's loop; ``pushjournal`` records its attempts);
 * ``control``, the ``/__sandbox__/`` HTTP control plane for clients outside this process;
 * ``server``, ``Sandbox``: the emulator plus ``green_api_block.background.BackgroundServer``,
   which serves the app from a thread (the preview uses the same helper).
@@ -36,6 +37,7 @@ from .records import (
     INSTANCE_STATES,
     BillingPlan,
     InjectResult,
+    PushAttempt,
     QueuedNotification,
     SandboxInstance,
     SentMessage,
@@ -65,6 +67,7 @@ __all__ = [
     "InjectResult",
     "InstanceRef",
     "Notification",
+    "PushAttempt",
     "QueuedNotification",
     "Sandbox",
     "SandboxBackend",

@@ -11,7 +11,8 @@ sendInteractiveButtonsReply             POST    §4.3
 sendButtons / sendTemplateButtons /     any     403, archived since 2023-12 (§4.1)
 sendListMessage
 receiveNotification?receiveTimeout=N    GET     long poll, N in 5..60 (default 5), JSON null when empty
-deleteNotification/{receiptId}          DELETE  {"result": true|false}
+                                                (and while a webhookUrl is set: push mode, see push.py)
+deleteNotification/{receiptId}          DELETE  {"result": true|false}; false while a webhookUrl is set
 getStateInstance                        GET     {"stateInstance": ...}
 getSettings / setSettings               GET/POST
 lastOutgoingMessages / lastIncomingMessages  GET  ?minutes= (default 1440)
@@ -404,7 +405,9 @@ class GreenApiHandler:
         deadline = loop.time() + hold
         while True:
             # peek and the waiter registration below run without an await in between, so a
-            # wake-up scheduled after this peek cannot be lost.
+            # wake-up scheduled after this peek cannot be lost. While a webhookUrl is set, peek
+            # answers None: Green API says polling does not work then, and its exact answer is
+            # unverified; we hold the poll and answer JSON null, as for an empty queue.
             item = self.backend.peek(call.id_instance)
             if item is not None:
                 return item.wire()
@@ -426,7 +429,8 @@ class GreenApiHandler:
 
     async def _delete_notification(self, request: web.Request, call: _Call) -> Any:
         receipt_id = v.parse_receipt_id(call.arg or "")
-        return {"result": self.backend.delete(call.id_instance, receipt_id)}
+        # delete_polled refuses while a webhookUrl is set: the pusher owns the queue then.
+        return {"result": self.backend.delete_polled(call.id_instance, receipt_id)}
 
     async def _get_state_instance(self, request: web.Request, call: _Call) -> Any:
         return {"stateInstance": self.backend.get_state(call.id_instance)}

@@ -20,6 +20,8 @@ POST     /__sandbox__/instances/{id}/notifications          ``{"body": {...}}`` 
 GET      /__sandbox__/instances/{id}/notifications          the queue, not consumed
 DELETE   /__sandbox__/instances/{id}/notifications          empty the queue
 GET      /__sandbox__/instances/{id}/sent                   what was sent (journal shape + ``payload``)
+GET      /__sandbox__/instances/{id}/pushes                 webhook POSTs tried: ``[{receiptId, url,
+                                                            status, error, at}]``, oldest first
 POST     /__sandbox__/instances/{id}/sent/{idMessage}/status  ``{"status": "delivered"|"read"|...}``
 GET      /__sandbox__/faults                                active fault rules
 POST     /__sandbox__/faults                                ``{kind, instance?, method?, times?,
@@ -290,6 +292,10 @@ def add_control_routes(app: web.Application, sandbox: Emulator) -> None:
             entry["payload"] = msg.payload
             out.append(entry)
         return json_response(out)
+
+    @route("GET", "/instances/{id}/pushes")
+    async def pushes(request: web.Request) -> web.StreamResponse:
+        return json_response([a.wire() for a in sandbox.push_attempts(request.match_info["id"])])
 
     @route("POST", "/instances/{id}/sent/{id_message}/status")
     async def message_status(request: web.Request) -> web.StreamResponse:

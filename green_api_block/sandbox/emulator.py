@@ -15,7 +15,15 @@ from typing import Any, Unpack
 from .customers import CustomerActions, InstanceRef, instance_id
 from .defaults import DEFAULT_SANDBOX_SETTINGS
 from .faults import Fault, FaultInjector, FaultKind, FaultOptions
-from .records import BillingPlan, InjectResult, QueuedNotification, SandboxInstance, SentMessage
+from .pushjournal import PushJournal
+from .records import (
+    BillingPlan,
+    InjectResult,
+    PushAttempt,
+    QueuedNotification,
+    SandboxInstance,
+    SentMessage,
+)
 from .state import SandboxBackend
 
 __all__ = ["Emulator"]
@@ -41,6 +49,7 @@ class Emulator(CustomerActions):
             monotonic=monotonic,
         )
         self.faults = FaultInjector()
+        self.push_journal = PushJournal()
 
     # ---------------------------------------------------------------- instances, state, settings
 
@@ -112,6 +121,16 @@ class Emulator(CustomerActions):
     def clear_notifications(self, instance: InstanceRef) -> int:
         return self.backend.clear_queue(instance_id(instance))
 
+    def push_attempts(self, instance: InstanceRef) -> list[PushAttempt]:
+        """Every webhook POST made for this instance's queue (at most the last 1000), oldest first.
+
+        Filled by a running ``Sandbox`` while the instance's ``webhookUrl`` is set; it never holds
+        the token or any header.
+        """
+        id_instance = instance_id(instance)
+        self.backend.instance(id_instance)  # an unknown instance is an error, not an empty list
+        return self.push_journal.attempts(id_instance)
+
     # ---------------------------------------------------------------- faults and reset
 
     def inject_fault(
@@ -131,6 +150,7 @@ class Emulator(CustomerActions):
         self.faults.clear()
 
     def reset(self) -> None:
-        """Forget every instance, message, notification, limiter bucket and fault."""
+        """Forget every instance, message, notification, limiter bucket, fault and push attempt."""
         self.faults.clear()
         self.backend.reset()
+        self.push_journal.clear()

@@ -13,7 +13,18 @@ runs. Kinds:
                    without answering: "it was sent, then the connection died"
 ``malformed_json`` answer ``application/json`` that does not parse (the real answer cut short)
 ``text``           answer a non-JSON text body (an HTML error page by default)
+``push_duplicate`` push mode: after an item's 200, push the same body once more before moving on
+                   (what users of the real service report seeing)
+``push_delay``     push mode: wait ``delay`` seconds before pushing the next item
+``push_pause``     push mode: no pushes while the rule exists; removing it resumes. It is never
+                   used up (``times``/``probability`` do not apply); ``hits`` counts the times
+                   it held the pusher back
 =================  ==============================================================================
+
+The ``push_*`` kinds act on webhook delivery (``green_api_block.sandbox.push``), never on
+requests, and the request kinds never on pushes. For them ``method`` matches the pushed item's
+``typeWebhook`` (e.g. ``incomingMessageReceived``); ``push_duplicate``/``push_delay`` take one hit
+per item, when it reaches the head of the queue, and ``delay`` works with both.
 
 ``delay`` can be combined with every kind. ``process=True`` runs the request for real before
 the faulty answer replaces the real one (default only for ``drop_after``), which is how "the
@@ -24,20 +35,33 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypedDict, Unpack, cast, get_args
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "FaultKind", "FaultOptions"]
+__all__ = ["FAULT_KINDS", "PUSH_FAULT_KINDS", "Fault", "FaultInjector", "FaultKind", "FaultOptions"]
 
-FaultKind = Literal["delay", "status", "drop_before", "drop_after", "malformed_json", "text"]
+FaultKind = Literal[
+    "delay",
+    "status",
+    "drop_before",
+    "drop_after",
+    "malformed_json",
+    "text",
+    "push_duplicate",
+    "push_delay",
+    "push_pause",
+]
 FAULT_KINDS: Final[tuple[str, ...]] = get_args(FaultKind)
+#: The kinds that act on webhook pushes instead of requests.
+PUSH_FAULT_KINDS: Final[frozenset[str]] = frozenset({"push_duplicate", "push_delay", "push_pause"})
 
 
 class FaultOptions(TypedDict, total=False):
     """How a fault rule matches and what it does; every key is optional (the one signature for
     :meth:`FaultInjector.add`, ``Sandbox.inject_fault`` and the control endpoint)."""
 
-    method: str | None  # Green API method name, case-insensitive; None matches every method
+    method: str | None  # Green API method (push kinds: typeWebhook), any case; None matches all
     times: int | None  # hits before the rule is used up (default 1, unlimited with probability)
     forever: bool  # never used up
     probability: float | None  # fire on this share of matching requests (seeded by ``seed``)
@@ -95,6 +119,24 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._next_id = 1
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after any rule is added or removed (outside the lock, on the caller's
+        thread): the pusher must learn at once that a ``push_pause`` went away."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
 
     def add(
         self, kind: FaultKind | str, *, instance: str | None = None, **options: Unpack[FaultOptions]
@@ -122,8 +164,10 @@ class FaultInjector:
             raise ValueError("delay must not be negative")
         if status is not None and not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
+        if kind == "push_pause" and (times is not None or probability is not None):
+            raise ValueError("push_pause lasts until it is removed: times and probability do not apply")
         remaining: int | None
-        if options.get("forever", False):
+        if options.get("forever", False) or kind == "push_pause":
             remaining = None
         elif times is not None:
             remaining = times
@@ -146,12 +190,23 @@ class FaultInjector:
             )
             self._next_id += 1
             self._faults.append(fault)
-            return fault
+        self._changed()
+        return fault
 
     def take(self, id_instance: str | None, method: str | None) -> Fault | None:
-        """The fault to apply to this request, if any; uses up one of its hits."""
+        """The fault to apply to this request, if any; uses up one of its hits. Never a push kind."""
+        return self._take(id_instance, method, push=False)
+
+    def take_push(self, id_instance: str, type_webhook: str | None) -> Fault | None:
+        """The ``push_duplicate``/``push_delay`` rule for the item now at the head, if any; uses up
+        one of its hits (``push_pause`` is :meth:`pause`'s)."""
+        return self._take(id_instance, type_webhook, push=True)
+
+    def _take(self, id_instance: str | None, method: str | None, *, push: bool) -> Fault | None:
         with self._lock:
             for fault in self._faults:
+                if (fault.kind in PUSH_FAULT_KINDS) != push or fault.kind == "push_pause":
+                    continue
                 if fault.remaining == 0 or not fault.matches(id_instance, method):
                     continue
                 if fault.probability is not None and fault._rng.random() >= fault.probability:
@@ -162,15 +217,28 @@ class FaultInjector:
                 return fault
         return None
 
+    def pause(self, id_instance: str, type_webhook: str | None) -> Fault | None:
+        """The ``push_pause`` rule holding this item back, if any; counts a hit, uses nothing up."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind == "push_pause" and fault.matches(id_instance, type_webhook):
+                    fault.hits += 1
+                    return fault
+        return None
+
     def remove(self, fault_id: int) -> bool:
         with self._lock:
             before = len(self._faults)
             self._faults = [f for f in self._faults if f.id != fault_id]
-            return len(self._faults) != before
+            removed = len(self._faults) != before
+        if removed:
+            self._changed()
+        return removed
 
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+        self._changed()
 
     def list(self) -> list[Fault]:
         with self._lock:

@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "green_api_sandbox(**options): keyword options for the green_api_sandbox fixture's "
         "Sandbox (max_receive_wait, rate_limits, quota, retry_after_header, default_settings, "
-        "shutdown_timeout)",
+        "shutdown_timeout, webhook_timeout, webhook_retry_delay, allow_remote_webhooks)",
     )
     config.addinivalue_line(
         "markers",

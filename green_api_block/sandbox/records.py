@@ -16,6 +16,8 @@ __all__ = [
     "InjectResult",
     "InstanceState",
     "MethodKind",
+    "PushAttempt",
+    "PushTarget",
     "QueuedNotification",
     "SandboxInstance",
     "SentMessage",
@@ -124,3 +126,41 @@ class InjectResult:
     @property
     def queued(self) -> bool:
         return self.receipt_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PushTarget:
+    """Where an instance's notifications are pushed: its ``webhookUrl`` and ``webhookUrlToken``."""
+
+    url: str
+    token: str = field(repr=False)  # the receiver's secret: never in a repr, a log or the journal
+
+
+@dataclass(frozen=True, slots=True)
+class PushAttempt:
+    """One webhook POST the sandbox made (or refused to make), for ``Emulator.push_attempts``.
+
+    ``status`` is the receiver's HTTP status, None when there was no answer; ``error`` then says
+    why (``"timeout"``, ``"connection error"``, ``"refused: not loopback"``, ``"invalid url"``).
+    Only a 200 counts as delivered. ``at`` is ``time.monotonic()`` when the attempt ended.
+    """
+
+    receipt_id: int
+    url: str
+    status: int | None
+    error: str | None
+    at: float
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == 200
+
+    def wire(self) -> dict[str, Any]:
+        """The attempt as the control API lists it."""
+        return {
+            "receiptId": self.receipt_id,
+            "url": self.url,
+            "status": self.status,
+            "error": self.error,
+            "at": self.at,
+        }

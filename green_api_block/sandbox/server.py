@@ -29,6 +29,7 @@ from .customers import InstanceRef
 from .defaults import DEFAULT_SANDBOX_SETTINGS
 from .emulator import Emulator
 from .errors import SandboxError
+from .push import DEFAULT_WEBHOOK_RETRY_DELAY, DEFAULT_WEBHOOK_TIMEOUT, Pusher
 
 __all__ = ["DEFAULT_SANDBOX_SETTINGS", "InstanceRef", "Sandbox"]
 
@@ -63,6 +64,15 @@ class Sandbox(Emulator):
       limiter and the 24 h expiry (inject both to test time-dependent behaviour without waiting).
     * ``ssl_context``: serve https with this server-side context (its certificate must name the
       host); the URLs become ``https://``. For testing a client's TLS and proxy (CONNECT) paths.
+    * ``webhook_timeout``/``webhook_retry_delay``: push delivery. While an instance's settings hold
+      a ``webhookUrl``, its queue is POSTed there head-of-line (``Authorization: Bearer
+      <webhookUrlToken>`` when set); only a 200 removes an item, anything else, a connection
+      error or no answer within ``webhook_timeout`` seconds means ``webhook_retry_delay``
+      seconds' pause and the same item again. The defaults are Green API's (180 s and 60 s);
+      tests set them low. Both must be positive. ``push_attempts(inst)`` lists what was tried.
+    * ``allow_remote_webhooks``: push to any host. By default the sandbox, being offline, pushes
+      only to loopback (127.0.0.0/8, ::1, ``localhost``): a remote ``webhookUrl`` is saved, but
+      every attempt is journaled as ``"refused: not loopback"`` (and retried), with one warning.
     """
 
     def __init__(
@@ -81,7 +91,17 @@ class Sandbox(Emulator):
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         ssl_context: ssl.SSLContext | None = None,
+        webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT,
+        webhook_retry_delay: float = DEFAULT_WEBHOOK_RETRY_DELAY,
+        allow_remote_webhooks: bool = False,
     ) -> None:
+        # Built first: it validates its options before anything else is set up.
+        pusher = Pusher(
+            self,
+            timeout=webhook_timeout,
+            retry_delay=webhook_retry_delay,
+            allow_remote=allow_remote_webhooks,
+        )
         super().__init__(
             rate_limits=rate_limits,
             quota=quota,
@@ -94,6 +114,7 @@ class Sandbox(Emulator):
         self._extra_hosts = tuple(allowed_hosts)
         #: Set once the port is bound (the policy names it); until then the control API refuses all.
         self._policy: HostPolicy | None = None
+        self._pusher = pusher
         self._handler = GreenApiHandler(
             self, max_receive_wait=max_receive_wait, retry_after_header=retry_after_header
         )
@@ -119,6 +140,7 @@ class Sandbox(Emulator):
     def _make_app(self) -> web.Application:
         app = web.Application(client_max_size=_MAX_BODY, middlewares=[control_guard(lambda: self._policy)])
         add_control_routes(app, self)
+        self._pusher.install(app)
         self._handler.install(app)  # the catch-all: after the control routes
         return app
 

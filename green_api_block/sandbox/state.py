@@ -5,8 +5,8 @@ settings, notification queue, outgoing and incoming journals and Developer-plan 
 per-instance, per-method rate limiter (``buckets``). Every public method takes the one lock, so the server's
 event-loop thread and any caller thread (tests, the control API) can use it at the same time.
 
-Long-poll wake-ups are the server's business: the backend only calls its listeners (outside the
-lock) with the ``idInstance`` whose queue grew.
+Long-poll wake-ups and webhook pushes are the server's business: the backend only calls its
+listeners (outside the lock) with the ``idInstance`` whose queue grew, or whose settings changed.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .records import (
     BillingPlan,
     InjectResult,
     MethodKind,
+    PushTarget,
     QueuedNotification,
     SandboxInstance,
     SentMessage,
@@ -129,6 +130,7 @@ class SandboxBackend:
         self._instances: dict[str, _Instance] = {}
         self._next_receipt = 1  # never reset: a client caching receipt ids must not see one twice
         self._listeners: list[Callable[[str], None]] = []
+        self._settings_listeners: list[Callable[[str], None]] = []
 
     # ---------------------------------------------------------------- plumbing
 
@@ -141,6 +143,24 @@ class SandboxBackend:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    def add_settings_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(id_instance)`` after an instance was created, removed or had its settings
+        changed (outside the lock, on the caller's thread): the pusher starts, stops or retargets."""
+        with self._lock:
+            self._settings_listeners.append(listener)
+
+    def remove_settings_listener(self, listener: Callable[[str], None]) -> None:
+        with self._lock:
+            if listener in self._settings_listeners:
+                self._settings_listeners.remove(listener)
+
+    def _notify_settings(self, *ids: str) -> None:
+        with self._lock:
+            listeners = list(self._settings_listeners)
+        for id_instance in ids:
+            for listener in listeners:
+                listener(id_instance)
 
     def _notify(self, id_instance: str) -> None:
         with self._lock:
@@ -209,7 +229,9 @@ class SandboxBackend:
                 plan=plan or ("developer" if self.quota else "business"),
             )
             self._instances[inst.id_instance] = inst
-            return self._public(inst)
+            public = self._public(inst)
+        self._notify_settings(public.id_instance)
+        return public
 
     def instance(self, id_instance: str) -> SandboxInstance:
         with self._lock:
@@ -223,12 +245,15 @@ class SandboxBackend:
         with self._lock:
             self._get(id_instance)
             del self._instances[str(id_instance)]
+        self._notify_settings(str(id_instance))
 
     def reset(self) -> None:
         """Forget every instance and limiter bucket (receipt ids keep counting up)."""
         with self._lock:
+            gone = list(self._instances)
             self._instances.clear()
             self._buckets.reset()
+        self._notify_settings(*gone)
 
     # ---------------------------------------------------------------- request admission
 
@@ -297,7 +322,16 @@ class SandboxBackend:
         with self._lock:
             inst = self._get(id_instance)
             inst.settings.update(valid)
-            return {**inst.settings, "wid": inst.wid}
+            out = {**inst.settings, "wid": inst.wid}
+        self._notify_settings(str(id_instance))
+        return out
+
+    def webhook_target(self, id_instance: str) -> PushTarget | None:
+        """Where to push this instance's queue, or None while ``webhookUrl`` is empty (polling)."""
+        with self._lock:
+            inst = self._get(id_instance)
+            url = str(inst.settings.get("webhookUrl") or "")
+            return PushTarget(url, str(inst.settings.get("webhookUrlToken") or "")) if url else None
 
     # ---------------------------------------------------------------- sending
 
@@ -500,7 +534,9 @@ class SandboxBackend:
         """The head of the queue, or None; the same item until it is deleted.
 
         Polling only works while ``webhookUrl`` is empty (REFERENCE.md §5.3), so a set URL
-        makes the queue look empty to receiveNotification.
+        makes the queue look empty to receiveNotification: it answers 200 ``null``. What the real
+        service answers then is unverified; "an empty queue" is the least surprising guess, and
+        the pusher reads the head through :meth:`push_head` instead.
         """
         with self._lock:
             inst = self._get(id_instance)
@@ -508,6 +544,28 @@ class SandboxBackend:
             if inst.settings.get("webhookUrl"):
                 return None
             return inst.queue[0] if inst.queue else None
+
+    def push_head(self, id_instance: str) -> QueuedNotification | None:
+        """The head the pusher delivers next, or None (an empty queue, or no ``webhookUrl``)."""
+        with self._lock:
+            inst = self._get(id_instance)
+            self._expire(inst)
+            if not inst.settings.get("webhookUrl"):
+                return None
+            return inst.queue[0] if inst.queue else None
+
+    def delete_polled(self, id_instance: str, receipt_id: int) -> bool:
+        """deleteNotification: like :meth:`delete`, but False while ``webhookUrl`` is set.
+
+        In push mode receiveNotification hands out nothing, so no receipt id is one "last handed
+        out" (REFERENCE.md §5.2): a delete then must not pull the item the pusher is delivering out
+        from under it. ``false`` is the documented "not deleted" answer, which clients treat as
+        "already gone".
+        """
+        with self._lock:
+            if self._get(id_instance).settings.get("webhookUrl"):
+                return False
+            return self.delete(id_instance, receipt_id)
 
     def delete(self, id_instance: str, receipt_id: int) -> bool:
         """Remove a queued item; False if there is none with that receipt id."""
