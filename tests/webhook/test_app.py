@@ -19,7 +19,6 @@ from .bodies import GROUP, message, state
 from .conftest import Make, Recorder, client_for, until
 
 
-
 def assert_clean(caplog: pytest.LogCaptureFixture, *responses: httpx.Response) -> None:
     for record in caplog.records:
         assert CANARY not in record.getMessage()
@@ -210,7 +209,9 @@ async def test_duplicates_reach_the_handler_once(make: Make, recorder: Recorder)
     assert app.counters.duplicates == 2 and app.counters.accepted == 2
 
 
-async def test_a_copy_arriving_while_the_first_runs_waits_for_its_outcome(make: Make, recorder: Recorder) -> None:
+async def test_a_copy_arriving_while_the_first_runs_waits_for_its_outcome(
+    make: Make, recorder: Recorder
+) -> None:
     store = MemoryDedupeStore()
     app = make(store=store)
     recorder.gate = asyncio.Event()
@@ -341,7 +342,9 @@ async def test_own_sends_are_dropped_by_default(make: Make, recorder: Recorder) 
 
 async def test_filters_by_type_chat_type_and_chat(make: Make, recorder: Recorder) -> None:
     flt = WebhookFilter(
-        event_types=["incomingMessageReceived"], chat_types=["group"], chat_ids=[GROUP, "79005550000"]
+        event_types=frozenset({"incomingMessageReceived"}),
+        chat_types=frozenset({"group"}),
+        chat_ids=frozenset({GROUP, "79005550000"}),
     )
     app = make(filter=flt)
     async with client_for(app) as c:
@@ -377,4 +380,4 @@ def test_the_filter_validates(kwargs: dict[str, Any]) -> None:
 def test_the_filter_is_frozen() -> None:
     flt = WebhookFilter()
     with pytest.raises(ValueError):
-        flt.include_own_sends = True  # type: ignore[misc]
+        flt.include_own_sends = True
