@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from green_api_block.errors import ConfigError
 from green_api_block.events import Event
 from green_api_block.netaddr import is_loopback
+from green_api_block.redact import MASK, RedactingFilter
 
 from .output import EXIT_OK, Ui, sanitize
 from .webhook_token import ENV_WEBHOOK_TOKEN, default_token_path, find_token
@@ -98,11 +101,18 @@ def serve(args: argparse.Namespace, ui: Ui) -> int:
     token, source = _token(args)
     flt = _filter(args)
 
+    out = ui.stdout
+    secrets = [t for t in (token,) if t]
+
     async def on_event(event: Event) -> None:
-        if ui.json:
-            ui.out_json(event.model_dump(mode="json"))
-        else:
-            ui.out(_line(event))
+        # pydantic-core's JSON (as Event.model_dump(mode="json"), compact) and a plain replace of
+        # the one secret this command holds: the per-character scan of redact() cost more than
+        # the rest of a push together. The instance token is never loaded by serve.
+        text = event.model_dump_json() if ui.json else _line(event)
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        out.write(text + "\n")
+        out.flush()  # before the 200: Green API drops what it got a 200 for
 
     receiver = WebhookReceiver(
         on_event,
@@ -112,6 +122,7 @@ def serve(args: argparse.Namespace, ui: Ui) -> int:
         path=args.path,
         handler_timeout=args.handler_timeout,
     )
+    _log_to_stderr(ui.debug)
     sock = _bind(args.host, args.port)
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
@@ -140,6 +151,17 @@ def serve(args: argparse.Namespace, ui: Ui) -> int:
     counts = receiver.counters.snapshot()
     ui.note("webhook stopped: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return EXIT_OK
+
+
+def _log_to_stderr(debug: bool) -> None:
+    if debug:
+        return  # --debug already sends every record to stderr, through the redacting filter
+    # The receiver's warnings (a handler that failed, a dead letter) are for the operator.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("green-api-block webhook: %(levelname)s %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("green_api_block.webhook").addHandler(handler)
 
 
 class _QuietServer:
