@@ -381,3 +381,28 @@ def test_the_filter_is_frozen() -> None:
     flt = WebhookFilter()
     with pytest.raises(ValueError):
         flt.include_own_sends = True
+
+
+async def test_a_failing_token_lookup_is_500_and_leaks_nothing(
+    make: Make, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def look(id_instance: int) -> str | None:
+        raise RuntimeError(f"database down, token {CANARY}")
+
+    def wrong_type(id_instance: int) -> str | None:
+        return 42  # type: ignore[return-value]
+
+    for lookup in (look, wrong_type):
+        async with client_for(make(token=lookup)) as c:
+            r = await c.post("/", json=message())
+        assert r.status_code == 500
+        assert_clean(caplog, r)
+    assert recorder.calls == 0
+
+
+async def test_no_response_echoes_the_request(client: httpx.AsyncClient) -> None:
+    for body in (b'{"x": "' + CANARY.encode() + b'"', CANARY.encode(), b"[" + CANARY.encode() + b"]"):
+        r = await client.post("/", content=body)
+        assert r.status_code == 400 and CANARY not in r.text
