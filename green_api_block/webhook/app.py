@@ -244,7 +244,10 @@ class WebhookReceiver:
     async def _run_handler(self, event: Event) -> str | None:
         """None when the handler returned; else what went wrong, in words safe to log."""
         try:
-            await asyncio.wait_for(self._call(self.handler, event, self._async), self.handler_timeout)
+            # asyncio.timeout, not wait_for: wait_for wraps the call in a task of its own, which
+            # cost a third of a push's time.
+            async with asyncio.timeout(self.handler_timeout):
+                await self._call(self.handler, event, self._async)
         except TimeoutError:
             # A sync handler's thread cannot be stopped: it runs on, but its answer is no longer
             # awaited, and the notification is handled again when it comes back.

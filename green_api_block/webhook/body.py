@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from green_api_block.jsonbody import loads
+from green_api_block.jsonbody import MAX_DEPTH, TooDeepError, check_depth
 
 __all__ = ["MAX_BODY", "BodyError", "content_length", "read_json_object"]
 
@@ -52,7 +53,13 @@ async def read_json_object(receive: Receive, limit: int = MAX_BODY) -> dict[str,
             break
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     try:
-        data = loads(raw)
+        data = json.loads(raw)
+        # jsonbody's depth walk costs as much as the rest of a push; a body with fewer brackets
+        # than the limit (every real one: about ten) cannot nest deeper, so the count decides.
+        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+            check_depth(data)
+    except RecursionError:
+        raise BodyError(400, str(TooDeepError())) from None
     except (ValueError, UnicodeDecodeError):
         raise BodyError(400, "the body is not valid JSON") from None
     if not isinstance(data, dict):
