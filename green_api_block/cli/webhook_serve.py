@@ -49,7 +49,8 @@ def _line(event: Event) -> str:
     who = event.senderName or event.sender or ""
     what = event.text or event.status or event.stateInstance or event.messageType or ""
     chat = event.chatId or "-"
-    return sanitize(f"{event.eventType}\t{chat}\t{who}\t{what}")
+    # Tab-separated like watch's lines off a terminal; each field cleaned of control characters.
+    return "\t".join(sanitize(part) for part in (event.eventType, chat, who, what))
 
 
 def _filter(args: argparse.Namespace) -> Any:

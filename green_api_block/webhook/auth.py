@@ -102,6 +102,7 @@ class Tokens:
         if not isinstance(found, str) or not found:
             # A look-up bug must not open the door: refuse, and say why without the value.
             raise TypeError(f"the token look-up returned {type(found).__name__}, not a string or None")
+        register_secret(found)  # masked in logs from now on, as the configured tokens are
         return found
 
     async def check(self, given: str | None, id_instance: int | None) -> bool:

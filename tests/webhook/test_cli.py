@@ -205,3 +205,43 @@ def test_webhook_does_not_import_uvicorn_unless_serving(env: dict[str, str]) -> 
 def test_help(cli: Cli, args: tuple[str, ...]) -> None:
     result = cli(*args)
     assert "serve" in result.stdout + result.stderr
+
+
+def test_serve_prints_a_line_per_event_for_people(env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        command("webhook", "serve", "--port", "0", "--no-auth"),
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = _readline(proc.stdout)
+        assert "listening on http://127.0.0.1:" in banner and "no token check" in banner
+        url = banner.split("listening on ", 1)[1].split(" ", 1)[0]
+        assert httpx.post(url, json=message(text="hi\x1b[31m")).status_code == 200
+        line = _readline(proc.stdout)
+        assert line.startswith("incomingMessageReceived\t79001234567@c.us\tAnn\thi")
+        assert "\x1b" not in line  # control characters are shown, not obeyed
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_serve_without_uvicorn_says_what_to_install(env: dict[str, str]) -> None:
+    code = (
+        "import sys; sys.modules['uvicorn'] = None; from green_api_block.cli import main; "
+        "sys.exit(main(['webhook', 'serve', '--no-auth', '--port', '0']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 3
+    assert "pip install 'green-api-block[webhook]'" in done.stderr
