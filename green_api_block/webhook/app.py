@@ -188,7 +188,12 @@ class WebhookReceiver:
         if not self.filter.accepts(event):
             self.counters.filtered += 1
             return _OK
-        return await self._deliver(event)
+        try:
+            return await self._deliver(event)
+        except Exception as exc:
+            # A shared store that is down (Redis away): not handled, so Green API must send it again.
+            logger.error("webhook: the de-duplication store failed (%s)", type(exc).__name__)
+            return _FAILED
 
     # ---------------------------------------------------------------------------- delivery
 

@@ -406,3 +406,18 @@ async def test_no_response_echoes_the_request(client: httpx.AsyncClient) -> None
     for body in (b'{"x": "' + CANARY.encode() + b'"', CANARY.encode(), b"[" + CANARY.encode() + b"]"):
         r = await client.post("/", content=body)
         assert r.status_code == 400 and CANARY not in r.text
+
+
+class BrokenStore(MemoryDedupeStore):
+    async def claim(self, key: str, lease: float) -> Any:
+        raise ConnectionError(f"redis://:{CANARY}@db down")
+
+
+async def test_a_store_that_fails_answers_500_without_handling(
+    make: Make, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with client_for(make(store=BrokenStore())) as c:
+        r = await c.post("/", json=message())
+    assert r.status_code == 500 and recorder.calls == 0
+    assert_clean(caplog, r)
