@@ -53,7 +53,7 @@ class _Runtime:
     """
 
     def __init__(self) -> None:
-        from .operations import delete_notification, find_sent
+        from .operations import delete_notification, find_sent, get_settings, set_settings
         from .tools import SPECS
         from .tools.base import CallerGone
         from .validation import credential_errors, validate_input
@@ -61,6 +61,8 @@ class _Runtime:
         self.credential_errors = credential_errors
         self.delete_notification = delete_notification
         self.find_sent = find_sent
+        self.get_settings = get_settings
+        self.set_settings = set_settings
         self.specs = SPECS
         self.caller_gone = CallerGone
         self.validate_input = validate_input
@@ -365,6 +367,41 @@ class GreenApiBlock:
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`find_sent`."""
         plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
+        return await self._arun(plan, self._credentials(id_instance, api_token))
+
+    def get_settings(
+        self, *, id_instance: str | int | None = None, api_token: str | None = None
+    ) -> dict[str, Any]:
+        """The instance's settings (``getSettings``): webhookUrl, webhookUrlToken, the switches."""
+        return self._run(_rt().get_settings(), self._credentials(id_instance, api_token))
+
+    async def aget_settings(
+        self, *, id_instance: str | int | None = None, api_token: str | None = None
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`get_settings`."""
+        return await self._arun(_rt().get_settings(), self._credentials(id_instance, api_token))
+
+    def set_settings(
+        self,
+        changes: Mapping[str, Any],
+        *,
+        id_instance: str | int | None = None,
+        api_token: str | None = None,
+    ) -> bool:
+        """Change settings (``setSettings``). Green API reboots the instance and takes up to 5
+        minutes to apply them: compare with :meth:`get_settings` and send only what differs."""
+        plan = _rt().set_settings(dict(changes))
+        return self._run(plan, self._credentials(id_instance, api_token))
+
+    async def aset_settings(
+        self,
+        changes: Mapping[str, Any],
+        *,
+        id_instance: str | int | None = None,
+        api_token: str | None = None,
+    ) -> bool:
+        """Async twin of :meth:`set_settings`."""
+        plan = _rt().set_settings(dict(changes))
         return await self._arun(plan, self._credentials(id_instance, api_token))
 
     def invoke(self, tool_id: str, args: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 They exist for what the tools' guarantees need: deleting one notification after it was shown
 (``watch``), and checking whether a send whose outcome is unknown did reach Green API before
-anything is sent again (``lastOutgoingMessages``).
+anything is sent again (``lastOutgoingMessages``); reading and changing the instance's settings
+(``webhook set``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from .errors import BadResponseError, InputValidationError
 from .tools.base import ApiCall
 
-__all__ = ["delete_notification", "find_sent", "last_outgoing_messages"]
+__all__ = ["delete_notification", "find_sent", "get_settings", "last_outgoing_messages", "set_settings"]
 
 
 def delete_notification(receipt_id: int) -> Generator[ApiCall, Any, bool]:
@@ -63,3 +64,26 @@ def find_sent(
             continue
         return entry
     return None
+
+
+def get_settings() -> Generator[ApiCall, Any, dict[str, Any]]:
+    """The instance's settings (REFERENCE.md §10.2): webhookUrl, the notification switches, ..."""
+    call = ApiCall("GET", "getSettings")
+    body = yield call
+    if not isinstance(body, dict):
+        raise BadResponseError("Green API getSettings did not answer an object", api_method=call.api_method)
+    return body
+
+
+def set_settings(changes: dict[str, Any]) -> Generator[ApiCall, Any, bool]:
+    """Change some settings; True when Green API saved them. It reboots the instance: read with
+    :func:`get_settings` first and call this only for what differs."""
+    if not isinstance(changes, dict) or not changes:
+        problem = {"path": "changes", "rule": "type", "message": "must be a non-empty object"}
+        raise InputValidationError(None, [problem])
+    for key, value in changes.items():
+        if not isinstance(key, str) or not isinstance(value, str | int) or isinstance(value, bool):
+            problem = {"path": str(key), "rule": "type", "message": "settings are strings or integers"}
+            raise InputValidationError(None, [problem])
+    body = yield ApiCall("POST", "setSettings", json=dict(changes))
+    return bool(isinstance(body, dict) and body.get("saveSettings"))

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "green_api_block.cli.demo",
     "green_api_block.cli.mcp",
     "green_api_block.cli.preview",
+    "green_api_block.cli.webhook",
 )
 
 
