@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from green_api_block.events import Event
-from green_api_block.sandbox import Sandbox, SandboxInstance
+from green_api_block.sandbox import BUTTON_REPLY_VARIANTS, Sandbox, SandboxInstance
 from green_api_block.webhook import DeadLetters, WebhookReceiver
 from tests.support.asgi_server import AsgiServer
 from tests.support.credentials import CANARY
@@ -99,8 +99,7 @@ def test_every_documented_shape_arrives_as_its_event(logs: pytest.LogCaptureFixt
         sb.inject_location(inst, CHAT, 55.75, 37.61, name="Office", address="Main st 1")
         sb.inject_contact(inst, CHAT, "Bob", "79005550000")
         sb.inject_reaction(inst, CHAT, "👍", first.id_message or "")
-        variants = ("interactiveButtonsResponse", "templateButtonsReplyMessage",
-                    "templateButtonReplyMessage", "buttonsResponseMessage")  # fmt: skip
+        variants = BUTTON_REPLY_VARIANTS
         for variant in variants:
             sb.inject_button_tap(
                 inst, CHAT, button_id="yes", button_text="Confirm", stanza_id="BAE5", variant=variant
