@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "BUTTON_REPLY_VARIANTS",
@@ -51,12 +51,7 @@ ButtonReplyVariant = Literal[
     "templateButtonReplyMessage",
     "buttonsResponseMessage",
 ]
-BUTTON_REPLY_VARIANTS: Final[tuple[str, ...]] = (
-    "interactiveButtonsResponse",
-    "templateButtonsReplyMessage",
-    "templateButtonReplyMessage",
-    "buttonsResponseMessage",
-)
+BUTTON_REPLY_VARIANTS: Final[tuple[ButtonReplyVariant, ...]] = get_args(ButtonReplyVariant)
 
 # The extension decides how WhatsApp shows a file (REFERENCE.md §3.1); anything not listed
 # travels as a document. A fixed table keeps bodies identical on every OS (the stdlib
