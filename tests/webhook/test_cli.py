@@ -16,6 +16,7 @@ import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.cli import ROOT, SANDBOX, Cli, assert_no_canary, command
+from tests.support.webhook_receiver import free_port, wait_until
 
 from .bodies import message
 
@@ -245,3 +246,50 @@ def test_serve_without_uvicorn_says_what_to_install(env: dict[str, str]) -> None
     )
     assert done.returncode == 3
     assert "pip install 'green-api-block[webhook]'" in done.stderr
+
+
+@pytest.mark.green_api_sandbox(max_receive_wait=0.3, rate_limits=False, webhook_retry_delay=0.05)
+def test_set_then_serve_receives_the_sandboxs_pushes(
+    cli: Cli, env: dict[str, str], sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    # The whole trigger as a user runs it: register the endpoint, serve it, customers write.
+    port = free_port()
+    registered = cli("webhook", "set", f"http://127.0.0.1:{port}/", "--json")
+    assert registered.code == 0, registered.stderr
+    proc = subprocess.Popen(
+        command("webhook", "serve", "--port", str(port), "--json"),
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert json.loads(_readline(proc.stdout))["url"] == f"http://127.0.0.1:{port}/"
+        sandbox.inject_incoming_text(instance, "79001234567@c.us", "hello")
+        sandbox.inject_fault("push_duplicate", instance=instance)
+        sandbox.inject_incoming_text(
+            instance, "120363043968066561@g.us", "in the group", sender="79001234567@c.us"
+        )
+        sandbox.inject_incoming_image(instance, "79001234567@c.us", caption="receipt")
+        events = [json.loads(_readline(proc.stdout)) for _ in range(3)]
+        assert [(e["text"], e["chatType"]) for e in events] == [
+            ("hello", "personal"),
+            ("in the group", "group"),
+            ("receipt", "personal"),
+        ]
+        assert events[2]["file"]["mimeType"] == "image/jpeg"
+        wait_until(lambda: not sandbox.notifications(instance), "the queue to drain")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert out == ""  # the duplicate push printed nothing
+        assert_no_canary(out, err)
+        token = Path(json.loads(registered.stdout)["tokenFile"]).read_text().strip()
+        assert token not in out + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
