@@ -32,9 +32,9 @@ def _readline(stream: IO[str], limit: float = 20.0) -> str:
     return line
 
 
-def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def _serve(env: dict[str, str], *args: str, port: int = 0, json_lines: bool = True) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        command("webhook", "serve", "--port", "0", "--json", *args),
+        command("webhook", "serve", "--port", str(port), *(["--json"] if json_lines else []), *args),
         env=env,
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
@@ -209,15 +209,7 @@ def test_help(cli: Cli, args: tuple[str, ...]) -> None:
 
 
 def test_serve_prints_a_line_per_event_for_people(env: dict[str, str]) -> None:
-    proc = subprocess.Popen(
-        command("webhook", "serve", "--port", "0", "--no-auth"),
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(env, "--no-auth", json_lines=False)
     try:
         assert proc.stdout is not None
         banner = _readline(proc.stdout)
@@ -256,15 +248,7 @@ def test_set_then_serve_receives_the_sandboxs_pushes(
     port = free_port()
     registered = cli("webhook", "set", f"http://127.0.0.1:{port}/", "--json")
     assert registered.code == 0, registered.stderr
-    proc = subprocess.Popen(
-        command("webhook", "serve", "--port", str(port), "--json"),
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(env, port=port)
     try:
         assert proc.stdout is not None
         assert json.loads(_readline(proc.stdout))["url"] == f"http://127.0.0.1:{port}/"
