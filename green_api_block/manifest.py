@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .contract import TOOL_IDS, ToolDefinition, data_root, load_tools, schema_path
+from .events.schema import with_event_defs
 
-__all__ = ["build_manifest", "main", "render_manifest"]
+__all__ = ["build_manifest", "derived_files", "main", "render_manifest"]
 
 ICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none">'
@@ -131,29 +132,46 @@ def build_manifest() -> dict[str, Any]:
 
 
 def render_manifest() -> str:
-    return json.dumps(build_manifest(), indent=2, ensure_ascii=False) + "\n"
+    return _dump(build_manifest())
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def derived_files() -> dict[Path, str]:
+    """Every committed file made from another source: the notifications output schema's event
+    definitions (from the event model), then the manifest (from the schemas)."""
+    root = Path(str(data_root()))
+    notifications = root / schema_path("green_api_get_notifications", "output")
+    schema = json.loads(notifications.read_text(encoding="utf-8"))
+    return {notifications: _dump(with_event_defs(schema)), root / "manifest.json": render_manifest()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build or check manifest.json from schemas/.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if manifest.json is out of date")
-    parser.add_argument("--write", action="store_true", help="write manifest.json next to schemas/")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a derived file is out of date")
+    parser.add_argument("--write", action="store_true", help="write manifest.json and the event $defs")
     args = parser.parse_args(argv)
-    text = render_manifest()
-    target = Path(str(data_root())) / "manifest.json"
     if args.check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
+        stale = [
+            path.name
+            for path, text in derived_files().items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text
+        ]
+        if stale:
             print(
-                "manifest.json is out of date: run python -m green_api_block.manifest --write",
+                f"{', '.join(stale)} out of date: run python -m green_api_block.manifest --write",
                 file=sys.stderr,
             )
             return 1
         return 0
     if args.write:
-        target.write_text(text, encoding="utf-8")
+        # The event $defs do not feed the manifest (it reads top-level outputs only): one pass.
+        for path, text in derived_files().items():
+            path.write_text(text, encoding="utf-8")
         return 0
-    sys.stdout.write(text)
+    sys.stdout.write(render_manifest())
     return 0
 
 

@@ -145,6 +145,7 @@ class SendOutput(_Strict):
 class Notification(_Strict):
     receiptId: int
     body: dict[str, Any]
+    event: dict[str, Any]  # the event model's fields (schemas/...notifications.output.json $defs)
 
 
 class NotificationsOutput(_Strict):

@@ -85,8 +85,8 @@ class Event(_Flat):
     buttonId: str | None = Field(None, description="The buttonId of a tapped reply button.")
     buttonText: str | None = Field(None, description="The text of a tapped reply button.")
     file: EventFile | None = Field(None, description="An image, video, audio, document or sticker.")
-    location: EventLocation | None = None
-    contact: EventContact | None = None
+    location: EventLocation | None = Field(None, description="A shared location.")
+    contact: EventContact | None = Field(None, description="A shared contact card (vCard).")
     quotedMessageId: str | None = Field(
         None,
         description="The message this one answers: the quoted message, the reacted-to message or the "

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from ..errors import BadResponseError, GreenApiError
+from ..events.schema import tool_event
 from ..models import GetNotificationsInput
 from .base import ApiCall, CallerGone, Plan, ToolSpec
 
@@ -67,7 +68,7 @@ def plan(args: GetNotificationsInput) -> Plan:
             if receipt in seen:
                 break  # the head came back: its delete did not take, so the queue cannot advance
             seen.add(receipt)
-            items.append({"receiptId": receipt, "body": payload})
+            items.append({"receiptId": receipt, "body": payload, "event": tool_event(payload)})
             if not delete:
                 break  # the head is returned until deleted: a peek can only ever see one
             try:

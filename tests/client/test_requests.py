@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from green_api_block import GreenApiBlock
+from green_api_block.events.schema import tool_event
 from tests.support.credentials import CANARY, ID
 from tests.support.mock import Recorder
 
@@ -172,6 +173,11 @@ def _queue(items: list[dict[str, Any]]) -> Any:
     return respond
 
 
+def handed(item: dict[str, Any]) -> dict[str, Any]:
+    """What the tool returns for a queued item: the item plus its event."""
+    return {**item, "event": tool_event(item["body"])}
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_get_notifications_drains_and_deletes(mode: str) -> None:
     items = [
@@ -182,7 +188,8 @@ def test_get_notifications_drains_and_deletes(mode: str) -> None:
     out = execute(
         mode, rec, "green_api_get_notifications", {**CREDS, "receiveTimeout": 20, "maxNotifications": 10}
     )
-    assert out == {"notifications": items, "receiptId": 9}
+    assert out == {"notifications": [handed(i) for i in items], "receiptId": 9}
+    assert [n["event"]["idMessage"] for n in out["notifications"]] == ["M7", "M8", "M9"]
     calls = [
         (r.method, r.url.path.replace(CANARY, "T"), r.url.params.get("receiveTimeout")) for r in rec.requests
     ]
@@ -202,7 +209,7 @@ def test_get_notifications_defaults_take_one(mode: str) -> None:
     items = [{"receiptId": n, "body": {"n": n}} for n in (1, 2)]
     rec = Recorder(_queue(items))
     out = execute(mode, rec, "green_api_get_notifications", CREDS)
-    assert out == {"notifications": [items[0]], "receiptId": 1}
+    assert out == {"notifications": [handed(items[0])], "receiptId": 1}
     assert [r.method for r in rec.requests] == ["GET", "DELETE"]
     assert rec.requests[0].url.params["receiveTimeout"] == "5"
 
@@ -219,7 +226,7 @@ def test_peek_deletes_nothing() -> None:
     rec = Recorder(_queue(items))
     args = {**CREDS, "deleteAfterReceive": False, "maxNotifications": 5}
     out = execute("sync", rec, "green_api_get_notifications", args)
-    assert out == {"notifications": [items[0]], "receiptId": 1}
+    assert out == {"notifications": [handed(items[0])], "receiptId": 1}
     assert [r.method for r in rec.requests] == ["GET"]
 
 

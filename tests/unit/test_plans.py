@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from green_api_block import GreenApiError, ServerError
+from green_api_block.events.schema import tool_event
 from green_api_block.models import GetNotificationsInput, SendButtonsInput
 from green_api_block.tools import SPECS
 from green_api_block.tools.base import ApiCall
@@ -32,6 +33,12 @@ def notif(n: int) -> dict[str, Any]:
     return {"receiptId": n, "body": {"typeWebhook": "incomingMessageReceived", "idMessage": f"M{n}"}}
 
 
+def handed(n: int) -> dict[str, Any]:
+    """What the tool returns for ``notif(n)``: the item plus its event."""
+    item = notif(n)
+    return {**item, "event": tool_event(item["body"])}
+
+
 def plan(**kw: Any) -> Any:
     return SPECS["green_api_get_notifications"].plan(GetNotificationsInput.model_validate({**CREDS, **kw}))
 
@@ -40,7 +47,7 @@ def test_receive_failure_after_some_returns_them() -> None:
     calls, out = drive(
         plan(maxNotifications=5), [notif(1), {"result": True}, ServerError("boom", status_code=502)]
     )
-    assert out == {"notifications": [notif(1)], "receiptId": 1}
+    assert out == {"notifications": [handed(1)], "receiptId": 1}
     assert [c.api_method for c in calls] == [
         "receiveNotification",
         "deleteNotification",
@@ -55,7 +62,7 @@ def test_receive_failure_with_nothing_received_raises() -> None:
 
 def test_delete_failure_still_hands_back_and_stops() -> None:
     calls, out = drive(plan(maxNotifications=5), [notif(1), ServerError("boom", status_code=500)])
-    assert out["notifications"] == [notif(1)]
+    assert out["notifications"] == [handed(1)]
     assert len(calls) == 2
 
 
@@ -66,7 +73,7 @@ def test_delete_result_false_means_gone_and_draining_goes_on() -> None:
 
 def test_head_repeating_stops_the_drain() -> None:
     calls, out = drive(plan(maxNotifications=5), [notif(1), {"result": True}, notif(1)])
-    assert out["notifications"] == [notif(1)]
+    assert out["notifications"] == [handed(1)]
     assert [c.http_method for c in calls] == ["GET", "DELETE", "GET"]
 
 
