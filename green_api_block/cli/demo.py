@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from green_api_block.events import Event
+
 if TYPE_CHECKING:
     from green_api_block import GreenApiBlock
 
@@ -69,43 +71,33 @@ def _line(speaker: str, text: str) -> dict[str, str]:
 
 
 def _buttons_text(payload: Mapping[str, Any]) -> str:
+    """What the bot shows when it sends buttons (its own input, not a notification)."""
     labels = " ".join(f"[{b.get('buttonText', '')}]" for b in payload.get("buttons", []))
     return f"{payload.get('body', '')}  {labels}".strip()
 
 
 def describe_notification(body: Mapping[str, Any]) -> tuple[str | None, str]:
     """(speaker or None, a one-line description) of a notification body, for people."""
-    kind = body.get("typeWebhook")
-    if kind == "outgoingMessageStatus":
-        return None, f"message {body.get('idMessage')} is {body.get('status')}"
-    if kind == "stateInstanceChanged":
-        return None, f"instance state is now {body.get('stateInstance')}"
-    if kind == "incomingCall":
-        return None, f"call from {body.get('from')} ({body.get('status')})"
-    data = body.get("messageData")
-    if not isinstance(data, Mapping):
-        return None, str(kind)
-    speaker = _CUSTOMER if kind == "incomingMessageReceived" else _BOT
-    type_message = data.get("typeMessage")
-    if type_message == "textMessage":
-        return speaker, str(data["textMessageData"].get("textMessage", ""))
-    if type_message in ("extendedTextMessage", "quotedMessage"):
-        return speaker, str(data["extendedTextMessageData"].get("text", ""))
-    if "fileMessageData" in data:
-        file = data["fileMessageData"]
-        caption = f' "{file["caption"]}"' if file.get("caption") else ""
-        return speaker, f"[file] {file.get('fileName', '')}{caption}"
-    for key in ("interactiveButtonsReply", "interactiveButtons"):
-        if key in data:
-            return speaker, f"[buttons] {_buttons_text(data[key])}"
-    for key in ("interactiveButtonsResponse", "templateButtonReplyMessage"):
-        if key in data:
-            tap = data[key]
-            return speaker, f"[tapped] {tap.get('selectedDisplayText')} (buttonId {tap.get('selectedId')})"
-    if "buttonsResponseMessage" in data:
-        tap = data["buttonsResponseMessage"]
-        return speaker, f"[tapped] {tap.get('selectedButtonText')} (buttonId {tap.get('selectedButtonId')})"
-    return speaker, f"[{type_message}]"
+    event = Event.from_body(body)
+    if event.eventType == "outgoingMessageStatus":
+        return None, f"message {event.idMessage} is {event.status}"
+    if event.eventType == "stateInstanceChanged":
+        return None, f"instance state is now {event.stateInstance}"
+    if event.eventType == "incomingCall":
+        return None, f"call from {event.sender} ({event.status})"
+    if event.messageType is None:
+        return None, event.eventType
+    speaker = _CUSTOMER if event.eventType == "incomingMessageReceived" else _BOT
+    if event.buttonId is not None or event.buttonText is not None:
+        return speaker, f"[tapped] {event.buttonText} (buttonId {event.buttonId})"
+    if event.file is not None:
+        caption = f' "{event.file.caption}"' if event.file.caption else ""
+        return speaker, f"[file] {event.file.fileName or ''}{caption}"
+    if event.messageType in ("interactiveButtons", "interactiveButtonsReply"):
+        return speaker, f"[buttons] {event.text or ''}"
+    if event.text is not None:
+        return speaker, event.text
+    return speaker, f"[{event.messageType}]"
 
 
 class _Recorder:

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from green_api_block.errors import GreenApiError
+from green_api_block.events import Event as GreenApiEvent
 
 from .core import settings_for
 from .output import (
@@ -41,12 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["Event", "describe", "format_line", "register"]
 
 _TOOL = "green_api_get_notifications"
-_BUTTON_KEYS = (
-    "interactiveButtonsResponse",
-    "templateButtonReplyMessage",
-    "templateButtonsReplyMessage",
-    "buttonsResponseMessage",
-)
+#: Our own messages, by where they were sent from.
+_SIDES = {"outgoingAPIMessageReceived": "me (api)", "outgoingMessageReceived": "me (phone)"}
 _MAX_BACKOFF = 30.0
 # With --no-delete the head stays put; re-peeking it at once would spin at the API's rate limit.
 _PEEK_INTERVAL = 1.0
@@ -63,65 +60,35 @@ class Event:
     text: str
 
 
-def _map(value: Any, *keys: str) -> Mapping[str, Any]:
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
-
-
 def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+    return "" if value is None else str(value)
 
 
-def _buttons_text(payload: Mapping[str, Any]) -> str:
-    body = payload.get("contentText") or payload.get("body") or ""
-    buttons = payload.get("buttons")
-    labels = (
-        [f"[{_str(b.get('buttonText'))}]" for b in buttons if isinstance(b, Mapping)]
-        if isinstance(buttons, list)
-        else []
-    )
-    return " ".join([_str(body), *labels]).strip()
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
 
 
-def _message_text(data: Mapping[str, Any]) -> str:
-    type_message = data.get("typeMessage")
-    if type_message == "textMessage":
-        return _str(_map(data, "textMessageData").get("textMessage"))
-    if type_message == "reactionMessage":
-        return f"[reaction] {_str(_map(data, 'extendedTextMessageData').get('text'))}"
-    if type_message in ("extendedTextMessage", "quotedMessage"):
-        return _str(_map(data, "extendedTextMessageData").get("text"))
-    for key in _BUTTON_KEYS:
-        tap = _map(data, key)
-        if tap:
-            label = _str(tap.get("selectedDisplayText") or tap.get("selectedButtonText"))
-            ident = _str(tap.get("selectedId") or tap.get("selectedButtonId"))
-            return f"[button] {label}" + (f" ({ident})" if ident else "")
-    file = _map(data, "fileMessageData")
-    if file:
-        return _str(file.get("caption") or file.get("fileName"))
-    location = _map(data, "locationMessageData")
-    if location:
-        place = ", ".join(_str(location.get(k)) for k in ("nameLocation", "address") if location.get(k))
-        where = f"({location.get('latitude')}, {location.get('longitude')})"
+def _event_text(event: GreenApiEvent) -> str:
+    """The line's text: the event's own ``text``, with a label where the kind is not plain text."""
+    kind = event.messageType or ""
+    if event.buttonText is not None or event.buttonId is not None:
+        ident = f" ({event.buttonId})" if event.buttonId else ""
+        return f"[button] {_str(event.buttonText)}{ident}"
+    if event.location is not None:
+        loc = event.location
+        place = ", ".join(p for p in (loc.name, loc.address) if p)
+        where = f"({_number(loc.latitude)}, {_number(loc.longitude)})"
         return f"[location] {place} {where}" if place else f"[location] {where}"
-    contact = _map(data, "contactMessageData")
-    if contact:
-        return f"[contact] {_str(contact.get('displayName'))}"
-    poll = _map(data, "pollMessageData")
-    if poll:
-        return f"[poll] {_str(poll.get('name'))}"
-    for key in ("interactiveButtons", "interactiveButtonsReply"):
-        if _map(data, key):
-            return f"[buttons] {_buttons_text(_map(data, key))}"
-    for key in ("textMessageData", "extendedTextMessageData"):  # unknown types that carry text
-        part = _map(data, key)
-        if part:
-            return _str(part.get("textMessage") or part.get("text"))
-    return ""
+    if event.contact is not None:
+        return f"[contact] {_str(event.contact.displayName)}"
+    if event.file is not None:
+        return event.file.caption or _str(event.file.fileName)
+    labels = {"reactionMessage": "[reaction] ", "pollMessage": "[poll] ", "interactiveButtons": "[buttons] "}
+    if event.text is not None:
+        return labels.get(kind, "") + event.text
+    if event.eventType == "outgoingMessageStatus":
+        return " ".join(p for p in (event.status, event.idMessage) if p)
+    return event.stateInstance or event.status or ""
 
 
 def _clock(timestamp: Any) -> str:
@@ -134,41 +101,14 @@ def _clock(timestamp: Any) -> str:
 
 
 def describe(body: Mapping[str, Any]) -> Event:
-    """Time, chat, sender, type and text of a notification body (REFERENCE.md §6 shapes).
+    """Time, chat, sender, type and text of a notification body, read through the event model.
 
     Unknown types are tolerated: they show their typeWebhook/typeMessage and no text.
     """
-    kind = _str(body.get("typeWebhook")) or "unknown"
-    when = _clock(body.get("timestamp"))
-    data = _map(body, "messageData")
-    if data or "senderData" in body:
-        sender_data = _map(body, "senderData")
-        chat = _str(sender_data.get("chatId"))
-        if kind == "outgoingAPIMessageReceived":
-            sender = "me (api)"
-        elif kind == "outgoingMessageReceived":
-            sender = "me (phone)"
-        else:
-            sender = _str(
-                sender_data.get("senderName")
-                or sender_data.get("senderContactName")
-                or sender_data.get("sender")
-            )
-        return Event(when, chat, sender, _str(data.get("typeMessage")) or kind, _message_text(data))
-    if kind == "outgoingMessageStatus":
-        text = " ".join(_str(body.get(k)) for k in ("status", "idMessage", "description") if body.get(k))
-        return Event(when, _str(body.get("chatId")), "", kind, text)
-    if kind == "stateInstanceChanged":
-        return Event(when, "", "", kind, _str(body.get("stateInstance")))
-    if kind == "statusInstanceChanged":
-        return Event(when, "", "", kind, _str(body.get("statusInstance")))
-    if kind == "incomingCall":
-        caller = _str(body.get("from"))
-        return Event(when, caller, caller, kind, _str(body.get("status")))
-    if kind == "quotaExceeded":
-        quota = _map(body, "quotaData")
-        return Event(when, "", "", kind, _str(quota.get("description") or quota.get("status")))
-    return Event(when, _str(body.get("chatId")), "", kind, "")
+    event = GreenApiEvent.from_body(body)
+    kind = event.messageType or event.eventType or "unknown"
+    sender = _SIDES.get(event.eventType) or event.senderName or event.sender or ""
+    return Event(_clock(event.timestamp), event.chatId or "", sender, kind, _event_text(event))
 
 
 def format_line(event: Event, ui: Ui | None = None) -> str:

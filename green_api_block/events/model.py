@@ -21,6 +21,7 @@ from .wire import (
     MessageData,
     NotificationBody,
     OtherBody,
+    QuotaBody,
     StateBody,
     StatusBody,
 )
@@ -93,7 +94,8 @@ class Event(_Flat):
         "message whose button was tapped.",
     )
     status: str | None = Field(
-        None, description="An outgoing message's status (sent, delivered, read, failed, ...) or a call's."
+        None, description="An outgoing message's status (sent, delivered, read, failed, ...), a call's, "
+        "or the exceeded quota's."
     )
     stateInstance: str | None = Field(None, description="The instance's new authorization state.")
     raw: dict[str, Any] = Field(description="The notification body exactly as received.")
@@ -119,6 +121,8 @@ class Event(_Flat):
             fields.update(chatId=parsed.caller, sender=parsed.caller, status=parsed.status)
         elif isinstance(parsed, StateBody):
             fields.update(stateInstance=parsed.stateInstance)
+        elif isinstance(parsed, QuotaBody) and parsed.quotaData is not None:
+            fields.update(status=_str(parsed.quotaData.get("status")))
         chat = normalise_chat_id(fields.get("chatId"))
         fields.update(chatId=chat, chatType=chat_type(chat), raw=raw)
         return cls(**fields)

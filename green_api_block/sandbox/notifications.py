@@ -16,6 +16,8 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, get_args
 
+from green_api_block.events import Event
+
 __all__ = [
     "BUTTON_REPLY_VARIANTS",
     "ButtonReplyVariant",
@@ -297,7 +299,8 @@ def with_quote(
     """
     out = dict(message_data)
     if legacy:
-        text = _text_of(message_data)
+        # Read through the event model, as a receiver would: one reader of message payloads.
+        text = Event.from_body({"typeWebhook": "incomingMessageReceived", "messageData": message_data}).text
         out = {
             "typeMessage": "quotedMessage",
             "extendedTextMessageData": {
@@ -308,14 +311,6 @@ def with_quote(
         }
     out["quotedMessage"] = dict(quoted)
     return out
-
-
-def _text_of(message_data: Mapping[str, Any]) -> str:
-    for key, field in (("textMessageData", "textMessage"), ("extendedTextMessageData", "text")):
-        payload = message_data.get(key)
-        if isinstance(payload, Mapping) and isinstance(payload.get(field), str):
-            return str(payload[field])
-    return ""
 
 
 def message_notification(
