@@ -180,9 +180,9 @@ def test_filter_from_values_behaves_like_the_receiver_expects() -> None:
             "includeOwnSends": None,
         }
     )
-    assert f.event_types == {"incomingMessageReceived", "outgoingMessageStatus"}
+    assert f.event_types == frozenset({"incomingMessageReceived", "outgoingMessageStatus"})
     assert f.chat_types is None and f.include_own_sends is False
-    assert f.chat_ids == {CHAT, GROUP}
+    assert f.chat_ids == frozenset({CHAT, GROUP})
     assert filter_from_values({}) == WebhookFilter()
     assert filter_from_values(filter_values(f)) == f
     # It filters real events the way the sub-blocks say.
