@@ -1,7 +1,7 @@
 """The webhook trigger a builder shows: one definition, in Sim Studio's shape (ENGINES.md §2).
 
 ``TRIGGER`` is the single source of truth: :mod:`green_api_block.manifest` writes it into
-``manifest.json`` (top-level ``triggers``), the preview draws its trigger view from that, and a
+``manifest.json`` (under ``triggers.items``), the preview draws its trigger view from that, and a
 host that stored the sub-block values turns them into the receiver's filter with
 :func:`filter_from_values`. Nothing here is hand-listed that the code already knows:
 
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel
-from pydantic.alias_generators import to_camel, to_snake
+from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from green_api_block.events import ChatType, Event
@@ -84,8 +84,11 @@ _FILTER_UI: Final[Mapping[str, Mapping[str, Any]]] = {
     "include_own_sends": {"label": "Include the bot's own sends", "control": "switch"},
 }
 
-#: The filter sub-blocks' ids, in WebhookFilter's field order: the only mapping between the two.
-FILTER_SUB_BLOCK_IDS: Final[tuple[str, ...]] = tuple(to_camel(name) for name in WebhookFilter.model_fields)
+#: Filter sub-block id -> WebhookFilter field name, in the filter's field order: the only mapping
+#: between the two (made here, once, rather than converted back from camelCase on every use).
+_FIELD_OF: Final[Mapping[str, str]] = {to_camel(name): name for name in WebhookFilter.model_fields}
+#: The filter sub-blocks' ids, in WebhookFilter's field order.
+FILTER_SUB_BLOCK_IDS: Final[tuple[str, ...]] = tuple(_FIELD_OF)
 
 
 def sim_type(annotation: Any) -> str:
@@ -131,10 +134,11 @@ def _outputs() -> dict[str, dict[str, str]]:
     return {name: _output(info) for name, info in Event.model_fields.items()}
 
 
-def _filter_sub_block(name: str, info: FieldInfo) -> dict[str, Any]:
+def _filter_sub_block(sub_id: str, name: str) -> dict[str, Any]:
+    info = WebhookFilter.model_fields[name]
     ui = _FILTER_UI[name]  # a KeyError here: a WebhookFilter field without a form
     sub: dict[str, Any] = {
-        "id": to_camel(name),
+        "id": sub_id,
         "label": ui["label"],
         "control": ui["control"],
         "placeholder": ui.get("placeholder", ""),
@@ -174,7 +178,7 @@ def build_trigger() -> dict[str, Any]:
             "description": "Green API sends it as Authorization: Bearer on every push; the receiver "
             "refuses a push without it (setSettings webhookUrlToken).",
         },
-        *(_filter_sub_block(name, info) for name, info in WebhookFilter.model_fields.items()),
+        *(_filter_sub_block(sub_id, name) for sub_id, name in _FIELD_OF.items()),
     ]
     return {
         "id": TRIGGER_ID,
@@ -210,8 +214,7 @@ def filter_from_values(values: Mapping[str, Any]) -> WebhookFilter:
     if unknown:
         raise ValueError(f"not a sub-block of the {TRIGGER_ID} trigger: {', '.join(unknown)}")
     fields: dict[str, Any] = {}
-    for sub_id in FILTER_SUB_BLOCK_IDS:
-        name = to_snake(sub_id)
+    for sub_id, name in _FIELD_OF.items():
         value = values.get(sub_id)
         if name == "chat_ids" and isinstance(value, str):
             value = _split_ids(value)
@@ -224,7 +227,7 @@ def filter_from_values(values: Mapping[str, Any]) -> WebhookFilter:
 def filter_values(webhook_filter: WebhookFilter) -> dict[str, Any]:
     """The sub-block values that give ``webhook_filter`` back (sets as sorted lists)."""
     out: dict[str, Any] = {}
-    for sub_id in FILTER_SUB_BLOCK_IDS:
-        value = getattr(webhook_filter, to_snake(sub_id))
+    for sub_id, name in _FIELD_OF.items():
+        value = getattr(webhook_filter, name)
         out[sub_id] = sorted(value) if isinstance(value, frozenset) else ([] if value is None else value)
     return out
