@@ -400,6 +400,15 @@ def test_a_typed_token_travels_only_in_the_post_body(browser: Browser, sandbox: 
             page = s.page
             assert page.input_value(field_id("apiTokenInstance")) == ""
             expect(page.locator("#mode")).to_have_text("Live instance")
+            # The trigger is still drawn from the manifest, without the sandbox's live part.
+            trigger = load_manifest()["triggers"]["items"][0]
+            expect(page.locator("#trigger-name")).to_have_text(trigger["name"])
+            url_sub = next(sub for sub in trigger["subBlocks"] if sub["id"] == "webhookUrl")
+            expect(page.locator(field_id("trigger.webhookUrl"))).to_have_value("")
+            assert page.get_attribute(field_id("trigger.webhookUrl"), "placeholder") == url_sub["placeholder"]
+            expect(page.locator("#trigger-listen")).to_have_count(0)
+            expect(page.locator("#trigger-events")).to_be_hidden()
+            expect(page.locator("#trigger-outputs .output")).to_have_count(len(trigger["outputs"]))
             page.fill(field_id("idInstance"), inst.id_instance)
             page.fill(field_id("apiTokenInstance"), "bad/token")
             page.click("#run")
