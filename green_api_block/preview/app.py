@@ -16,7 +16,8 @@ Routes (all on the loopback host the preview listens on):
 * ``GET /api/trigger?after=N``: the trigger view's state (listening, the webhook URL, the filter
   as sub-block values, the receiver's counters) and the events pushed since event N.
 * ``POST /api/trigger`` ``{"listening": bool, "filters": {<sub-block id>: value}}``: switch the
-  trigger on or off and set its filter (``--sandbox`` only).
+  trigger on or off and set its filter (``--sandbox`` only); values that make no filter are
+  answered ``{"ok": false, "error": {"code": "invalid_filter"}}`` and change nothing.
 * ``POST /webhook/green-api``: the trigger's webhook endpoint, answered by the real
   :class:`~green_api_block.webhook.WebhookReceiver` (``--sandbox`` only; see :mod:`.trigger`).
   It checks its own Bearer token (the sandbox's ``webhookUrlToken``), so the preview's auth
@@ -417,13 +418,15 @@ async def _trigger_switch(request: web.Request) -> web.StreamResponse:
     if filters is not None:
         if not isinstance(filters, dict):
             return _problem(config, 400, "bad_request", "filters must be a JSON object of sub-block values")
+        # Values a person typed that make no filter: answered 200 with ok false, as /api/run
+        # answers invalid input (the request was well formed; the page shows the reason).
         try:
             trigger.set_filter(filters)
         except ValidationError as exc:
             problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
-            return _problem(config, 400, "invalid_filter", problems or "not a filter")
+            return _problem(config, 200, "invalid_filter", problems or "not a filter")
         except ValueError as exc:
-            return _problem(config, 400, "invalid_filter", str(exc))
+            return _problem(config, 200, "invalid_filter", str(exc))
     if "listening" in payload and payload["listening"] != trigger.listening:
         trigger.switch(payload["listening"])
     return _json(trigger.status(after=trigger.feed.last), config)

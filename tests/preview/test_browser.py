@@ -362,6 +362,24 @@ def test_a_customer_message_arrives_as_a_pushed_event(session: Session, preview:
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "preview-trigger.png"), full_page=True)
+    # A chat id the filter refuses: the error stays next to it through the next poll, and the
+    # receiver keeps the last accepted filter.
+    chat_ids = page.locator(field_id("trigger.chatIds"))
+    chat_ids.fill("not-a-chat")
+    chat_ids.blur()
+    status = page.locator("#trigger-status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_contain_text("is not a chat id")
+    with page.expect_response(lambda r: "/api/trigger?after=" in r.url):
+        pass
+    expect(status).to_contain_text("is not a chat id")
+    expect(chat_ids).to_have_value("not-a-chat")
+    assert preview.config is not None and preview.config.trigger is not None
+    assert preview.config.trigger.filter.chat_ids is None
+    chat_ids.fill("")
+    chat_ids.blur()
+    expect(status).to_have_attribute("data-kind", "ok")
+
     sandbox.set_state(inst, "authorized")
     page.click("#trigger-listen")
     expect(page.locator("#trigger")).to_have_attribute("data-listening", "false")

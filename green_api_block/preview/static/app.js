@@ -21,6 +21,7 @@
     triggerState: null, // /api/trigger: listening, webhookUrl, filters, counters
     triggerAfter: 0,
     triggerCount: 0,
+    triggerError: null, // what the server refused in the last filter change
   };
 
   /* ------------------------------------------------------------------ small helpers */
@@ -736,10 +737,12 @@
             h("span", { class: "handle", "aria-hidden": "true" }))))));
     card.hidden = false;
     document.getElementById("trigger-events").hidden = !live;
-    if (live) showTriggerState(state.triggerState);
+    if (live) showTriggerState(state.triggerState, true);
   }
 
-  function showTriggerState(data) {
+  /* withFilters: only on load and after a POST. A poll must not put the applied filter back over
+   * what the person is typing (or over a value the server just refused, next to its error). */
+  function showTriggerState(data, withFilters) {
     state.triggerState = Object.assign({}, state.triggerState, data);
     const listen = document.getElementById("trigger-listen");
     if (listen) listen.checked = data.listening === true;
@@ -747,9 +750,12 @@
     const note = document.getElementById("notif-note");
     // Push mode empties the queue as it delivers: say so where the panel promises polling.
     if (note) note.textContent = data.listening ? "The trigger is listening: the sandbox pushes its queue to the webhook URL, so Get notifications finds nothing until it is switched off (as with Green API)." : note.dataset.polled;
-    if (data.filters) showTriggerFilters(data.filters);
+    if (withFilters && data.filters) showTriggerFilters(data.filters);
     const status = document.getElementById("trigger-status");
-    if (data.listening) {
+    if (state.triggerError) {
+      status.dataset.kind = "error";
+      status.textContent = "✕ " + state.triggerError;
+    } else if (data.listening) {
       status.dataset.kind = "ok";
       status.textContent = "Listening: the sandbox pushes each notification to the webhook URL";
     } else {
@@ -765,11 +771,14 @@
     const status = document.getElementById("trigger-status");
     const data = await postJSON("/api/trigger", body).catch((err) => ({ ok: false, error: { message: String(err) } }));
     if (data.ok === false) {
+      // Kept until a change is accepted: the filter the receiver applies is still the last good one.
+      state.triggerError = (data.error && data.error.message ? data.error.message : "refused") + " (the last accepted filter still applies)";
       status.dataset.kind = "error";
-      status.textContent = "✕ " + (data.error && data.error.message ? data.error.message : "refused");
+      status.textContent = "✕ " + state.triggerError;
       return;
     }
-    showTriggerState(data);
+    state.triggerError = null;
+    showTriggerState(data, true);
   }
 
   function onListenChange(event) {
@@ -814,7 +823,7 @@
       const data = await getJSON("/api/trigger?after=" + state.triggerAfter);
       for (const item of data.events) addTriggerEvent(item);
       state.triggerAfter = Math.max(state.triggerAfter, data.last);
-      showTriggerState(data);
+      showTriggerState(data, false);
     } catch (_err) {
       /* the next tick tries again */
     } finally {
