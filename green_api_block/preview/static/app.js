@@ -542,9 +542,10 @@
   function addNotification(item) {
     const list = document.getElementById("notif-list");
     const body = item.body || {};
-    const li = h("li", { class: "notif", dataset: { type: body.typeWebhook || "", receiptId: item.receiptId } },
+    const type = item.event ? item.event.eventType : "";
+    const li = h("li", { class: "notif", dataset: { type, receiptId: item.receiptId } },
       h("div", { class: "notif-head" },
-        h("span", { class: "notif-type", text: body.typeWebhook || "notification" }),
+        h("span", { class: "notif-type", text: type || "notification" }),
         h("span", { class: "notif-meta", text: item.receivedAt + " · receipt " + item.receiptId })),
       h("p", { class: "notif-text", text: summary(item) }),
       h("details", {}, h("summary", { text: "body" }), h("pre", { text: JSON.stringify(body, null, 2) })));
