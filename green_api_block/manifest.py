@@ -1,5 +1,9 @@
 """Build ``manifest.json`` (what a visual builder needs to draw the block) from the schema files.
 
+The webhook trigger comes from :mod:`green_api_block.trigger` (its one definition): it
+sits under ``triggers.items`` next to Sim Studio's opt-in ``triggers: {enabled, available}``, as
+the tools sit under ``tools.items`` next to ``tools.access``.
+
 The manifest is derived, committed, and checked: ``python -m green_api_block.manifest --check``
 fails when it is stale, ``--write`` regenerates it. Form hints come from the schemas' ``x-ui``.
 """
@@ -14,6 +18,7 @@ from typing import Any
 
 from .contract import TOOL_IDS, ToolDefinition, data_root, load_tools, schema_path
 from .events.schema import with_event_defs
+from .trigger import TRIGGER_ID, build_trigger
 
 __all__ = ["build_manifest", "derived_files", "main", "render_manifest"]
 
@@ -128,6 +133,10 @@ def build_manifest() -> dict[str, Any]:
         "subBlocks": sub_blocks,
         "tools": {"access": list(TOOL_IDS), "items": entries},
         "outputs": outputs,
+        # Sim Studio's block opts in with {enabled, available} and keeps the trigger definitions in
+        # a registry of their own; a manifest is one file, so they ride along under "items", as
+        # the tools do under tools.items.
+        "triggers": {"enabled": True, "available": [TRIGGER_ID], "items": [build_trigger()]},
     }
 
 

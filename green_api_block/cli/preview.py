@@ -138,6 +138,8 @@ def _announce(preview: PreviewServer, ui: Ui, args: argparse.Namespace) -> None:
             "apiUrl": config.api_url,
             "idInstance": config.bound_id_instance,
         }
+        if preview.webhook_url is not None:
+            data["webhookUrl"] = preview.webhook_url
         ui.out(json.dumps(data))
         return
     ui.out(f"Block preview at {preview.url}  (Ctrl-C to stop)")
@@ -146,6 +148,7 @@ def _announce(preview: PreviewServer, ui: Ui, args: argparse.Namespace) -> None:
             f"  sandbox at {config.api_url}, instance {config.bound_id_instance} "
             "(its token stays in this process)"
         )
+        ui.out(f"  trigger: switch Listen on in the page and the sandbox pushes to {preview.webhook_url}")
     else:
         held = (
             "the token is held by this process"

@@ -9,8 +9,19 @@ Routes (all on the loopback host the preview listens on):
 * ``GET /api/session``: the mode (sandbox or instance) and which credentials the server holds.
   Never the token: a bound token is shown in the page as :data:`TOKEN_MARKER`.
 * ``POST /api/run`` ``{"tool", "args"}``: ``block.ainvoke(tool, args)``'s envelope, unchanged.
-* ``GET /api/notifications?after=N``: what arrived since item N (the notifications panel).
+* ``GET /api/notifications?after=N``: what arrived since item N (the notifications panel); each
+  item carries ``event``, the body read by :meth:`Event.from_body` (without ``raw``: that is
+  the item's ``body``), so the page has no notification reader of its own.
 * ``POST /api/sandbox/incoming`` ``{"chatId", "text"}``: a customer message (``--sandbox`` only).
+* ``GET /api/trigger?after=N``: the trigger view's state (listening, the webhook URL, the filter
+  as sub-block values, the receiver's counters) and the events pushed since event N.
+* ``POST /api/trigger`` ``{"listening": bool, "filters": {<sub-block id>: value}}``: switch the
+  trigger on or off and set its filter (``--sandbox`` only); values that make no filter are
+  answered ``{"ok": false, "error": {"code": "invalid_filter"}}`` and change nothing.
+* ``POST /webhook/green-api``: the trigger's webhook endpoint, answered by the real
+  :class:`~green_api_block.webhook.WebhookReceiver` (``--sandbox`` only; see :mod:`.trigger`).
+  It checks its own Bearer token (the sandbox's ``webhookUrlToken``), so the preview's auth
+  token and the browser-only Origin check do not apply there; the Host check does.
 
 The token a person types travels only in the ``/api/run`` POST body; it is never echoed (every
 answer goes through :func:`~green_api_block.redact.redact_obj`) and never logged (no access log).
@@ -32,11 +43,16 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
+from green_api_block.events import Event
 from green_api_block.hostcheck import bearer_ok, same_secret
 from green_api_block.redact import redact, redact_obj
+from green_api_block.webhook.bridge import asgi_handler
+
+from .trigger import WEBHOOK_PATH, PreviewTrigger
 
 if TYPE_CHECKING:
     from green_api_block import GreenApiBlock
@@ -94,6 +110,16 @@ def read_contract() -> dict[str, Any]:
     return {"manifest": manifest, "schemas": schemas}
 
 
+def _event(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event model's reading of a body, for the page; None for what is no notification."""
+    try:
+        event = Event.from_body(body)
+    except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
+    # raw would repeat the item's body next to it.
+    return event.model_dump(mode="json", exclude={"raw"})
+
+
 class NotificationFeed:
     """What the notifications panel lists: each notification once, in arrival order.
 
@@ -144,6 +170,7 @@ class NotificationFeed:
                     "source": source,
                     "receivedAt": time.strftime("%H:%M:%S"),
                     "body": dict(body),
+                    "event": _event(body),
                 }
             )
             del self._items[: -self._limit]
@@ -173,6 +200,8 @@ class PreviewConfig:
     #: ``/?token=...`` sets (what a browser can carry). For a preview reachable off loopback.
     auth_token: str | None = field(default=None, repr=False)
     feed: NotificationFeed = field(default_factory=NotificationFeed)
+    #: The trigger's receiver and switch (``--sandbox`` only).
+    trigger: PreviewTrigger | None = None
 
 
 CONFIG_KEY = web.AppKey("preview_config", PreviewConfig)
@@ -234,6 +263,10 @@ async def _guard(request: web.Request, handler: _Handler) -> web.StreamResponse:
     host = request.headers.get("Host", "")
     if host.lower() not in config.allowed_hosts:
         return web.Response(status=421, text="unknown Host: open the preview at the URL it printed\n")
+    if request.path == WEBHOOK_PATH and config.trigger is not None:
+        # The sandbox's pushes: the receiver checks their Bearer token (in constant time) and
+        # answers every method and body itself, exactly as behind uvicorn.
+        return await handler(request)
     if config.auth_token is not None:
         refused = _authenticate(request, config.auth_token)
         if refused is not None:
@@ -361,6 +394,44 @@ async def _incoming(request: web.Request) -> web.StreamResponse:
     return _json({"ok": True, "idMessage": result.id_message, "receiptId": result.receipt_id}, config)
 
 
+async def _trigger_state(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        after = 0
+    if config.trigger is None:
+        # The view still draws the trigger from the manifest; only the live part needs a sandbox.
+        return _json({"available": False, "listening": False, "webhookUrl": None}, config)
+    return _json(config.trigger.status(after), config)
+
+
+async def _trigger_switch(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    trigger = config.trigger
+    if trigger is None:
+        return _problem(config, 404, "not_found", "the trigger listens with --sandbox only")
+    payload = await _body(request)
+    if not isinstance(payload, dict) or not isinstance(payload.get("listening", False), bool):
+        return _problem(config, 400, "bad_request", 'send {"listening": true|false, "filters": {...}}')
+    filters = payload.get("filters")
+    if filters is not None:
+        if not isinstance(filters, dict):
+            return _problem(config, 400, "bad_request", "filters must be a JSON object of sub-block values")
+        # Values a person typed that make no filter: answered 200 with ok false, as /api/run
+        # answers invalid input (the request was well formed; the page shows the reason).
+        try:
+            trigger.set_filter(filters)
+        except ValidationError as exc:
+            problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+            return _problem(config, 200, "invalid_filter", problems or "not a filter")
+        except ValueError as exc:
+            return _problem(config, 200, "invalid_filter", str(exc))
+    if "listening" in payload and payload["listening"] != trigger.listening:
+        trigger.switch(payload["listening"])
+    return _json(trigger.status(after=trigger.feed.last), config)
+
+
 def watch_sandbox(config: PreviewConfig) -> Callable[[str], None]:
     """Copy what the sandbox queues into the feed; returns the listener (to remove it later)."""
     sandbox, instance = config.sandbox, config.sandbox_instance
@@ -398,4 +469,8 @@ def create_app(config: PreviewConfig) -> web.Application:
     app.router.add_post("/api/run", _run)
     app.router.add_get("/api/notifications", _notifications)
     app.router.add_post("/api/sandbox/incoming", _incoming)
+    app.router.add_get("/api/trigger", _trigger_state)
+    app.router.add_post("/api/trigger", _trigger_switch)
+    if config.trigger is not None:
+        app.router.add_route("*", WEBHOOK_PATH, asgi_handler(config.trigger.receiver))
     return app

@@ -7,6 +7,7 @@ with PreviewServer(sandbox=True) as preview:     # 127.0.0.1 and a free port by 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -19,6 +20,7 @@ from ..hostcheck import HostPolicy
 from ..netaddr import is_loopback
 from ..sandbox.defaults import BOT_SETTINGS
 from .app import PreviewConfig, create_app, watch_sandbox
+from .trigger import WEBHOOK_PATH, PreviewTrigger
 
 if TYPE_CHECKING:
     from green_api_block.sandbox import Sandbox, SandboxInstance
@@ -97,9 +99,18 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
+        return self._url_for(self.port)
+
+    def _url_for(self, port: int) -> str:
         host = "127.0.0.1" if self._host in ("0.0.0.0", "::", "") else self._host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return f"http://{host}:{port}"
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where the trigger receives the sandbox's pushes (``sandbox=True`` only)."""
+        trigger = self.config.trigger if self.config is not None else None
+        return trigger.url if trigger is not None else None
 
     @property
     def login_url(self) -> str:
@@ -132,6 +143,12 @@ class PreviewServer:
         block = GreenApiBlock(
             api_url, media_url, id_instance=id_instance, api_token=api_token, credentials_from_env=False
         )
+        trigger = (
+            PreviewTrigger(self.sandbox, self.sandbox_instance)
+            if self.sandbox is not None and self.sandbox_instance is not None
+            else None
+        )
+        webhook_token = trigger.token if trigger is not None else None
         return PreviewConfig(
             block=block,
             mode=self.mode,
@@ -140,8 +157,9 @@ class PreviewServer:
             token_bound=bool(api_token),
             sandbox=self.sandbox,
             sandbox_instance=self.sandbox_instance,
-            secrets=tuple(t for t in (api_token, self._auth_token) if t),
+            secrets=tuple(t for t in (api_token, self._auth_token, webhook_token) if t),
             auth_token=self._auth_token,
+            trigger=trigger,
         )
 
     def start(self) -> Self:
@@ -160,6 +178,12 @@ class PreviewServer:
 
     def close(self) -> None:
         """Stop serving, close the block's connections, stop an embedded sandbox."""
+        trigger = self.config.trigger if self.config is not None else None
+        if trigger is not None and trigger.listening and not self._owns_sandbox:
+            # A sandbox that outlives the preview must not keep pushing to a closed port (it
+            # would hold its queue back, retrying, until the next webhookUrl change).
+            with contextlib.suppress(Exception):
+                trigger.switch(False)
         self._server.close()
         self._release_sandbox()
 
@@ -177,6 +201,9 @@ class PreviewServer:
             # every bind: a DNS-rebinding page's Host never matches, on or off loopback.
             policy = HostPolicy.for_bind(self._host, port, extra_hosts=self._extra_hosts)
             self.config.allowed_hosts = policy.hosts
+            if self.config.trigger is not None:
+                # The loopback name the preview prints: the sandbox pushes only to loopback.
+                self.config.trigger.url = self._url_for(port) + WEBHOOK_PATH
 
     def _make_app(self) -> web.Application:
         assert self.config is not None

@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 def preview() -> Iterator[PreviewServer]:
     """One preview for the module, on a sandbox of its own: the browser tests share one page on it,
     so its sandbox must outlive a test (the plugin's lasts one). Short empty polls: a Get
-    notifications run on an empty queue answers within a second."""
-    with Sandbox(max_receive_wait=0.5) as sandbox, PreviewServer(sandbox=sandbox) as server:
+    notifications run on an empty queue answers within a second. A short push retry delay: a
+    push the trigger missed comes again within the page's wait, not Green API's minute later."""
+    with (
+        Sandbox(max_receive_wait=0.5, webhook_retry_delay=0.05) as sandbox,
+        PreviewServer(sandbox=sandbox) as server,
+    ):
         yield server
 
 

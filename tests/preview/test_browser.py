@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from green_api_block import TOOL_IDS
@@ -280,7 +281,113 @@ def test_get_notifications_and_state_run_from_the_form(session: Session) -> None
     assert envelope == {"ok": True, "output": {"stateInstance": "authorized"}}
 
 
-def test_the_token_never_reaches_the_page(session: Session, token: str) -> None:
+# ------------------------------------------------------------------------------ the trigger
+
+
+def test_trigger_view_shows_the_url_the_filters_and_the_outputs(
+    session: Session, preview: PreviewServer
+) -> None:
+    page, manifest = session.page, load_manifest()
+    assert manifest["triggers"]["available"] == ["green_api_webhook"]
+    trigger = manifest["triggers"]["items"][0]
+    card = page.locator("#trigger")
+    expect(card).to_be_visible()
+    expect(card).to_have_attribute("data-trigger-id", trigger["id"])
+    expect(page.locator("#trigger-name")).to_have_text(trigger["name"])
+    expect(page.locator("#trigger-description")).to_have_text(trigger["description"])
+    drawn = page.eval_on_selector_all("#trigger-fields .field", "els => els.map(e => e.dataset.subBlock)")
+    assert drawn == [sub["id"] for sub in trigger["subBlocks"]]
+    subs = {sub["id"]: sub for sub in trigger["subBlocks"]}
+    for sub_id, sub in subs.items():
+        label = page.locator(f'#trigger-fields .field[data-sub-block="{sub_id}"] .label-text')
+        expect(label).to_have_text(sub["label"])
+    # The webhook URL to copy: the preview's own receiver, read-only.
+    url = page.locator(field_id("trigger.webhookUrl"))
+    expect(url).to_have_value(str(preview.webhook_url))
+    assert url.get_attribute("readonly") is not None
+    # The token: a secret the server holds, shown as the fixed marker.
+    assert page.get_attribute(field_id("trigger.webhookUrlToken"), "type") == "password"
+    expect(page.locator(field_id("trigger.webhookUrlToken"))).to_have_value(TOKEN_MARKER)
+    # The filters, with the options the manifest lists.
+    for sub_id in ("eventTypes", "chatTypes"):
+        values = page.eval_on_selector_all(
+            field_id(f"trigger.{sub_id}") + " input[type=checkbox]", "els => els.map(e => e.value)"
+        )
+        assert values == [o["id"] for o in subs[sub_id]["options"]], sub_id
+    assert page.eval_on_selector(field_id("trigger.chatIds"), "e => e.tagName") == "TEXTAREA"
+    assert page.get_attribute(field_id("trigger.includeOwnSends"), "role") == "switch"
+    assert page.is_checked(field_id("trigger.includeOwnSends")) is False
+    # The outputs: every Event field with its Sim type.
+    outputs = page.eval_on_selector_all(
+        "#trigger-outputs .output",
+        "els => els.map(e => [e.dataset.output, e.querySelector('.output-type').textContent])",
+    )
+    assert outputs == [[name, spec["type"]] for name, spec in trigger["outputs"].items()]
+    expect(page.locator("#trigger-listen")).not_to_be_checked()
+
+
+def test_a_customer_message_arrives_as_a_pushed_event(session: Session, preview: PreviewServer) -> None:
+    page = session.page
+    sandbox, inst = preview.sandbox, preview.sandbox_instance
+    assert sandbox is not None and inst is not None
+    # Only incoming messages: the state change below must be filtered out by the receiver.
+    page.check(field_id("trigger.eventTypes") + ' input[value="incomingMessageReceived"]')
+    page.click("#trigger-listen")
+    expect(page.locator("#trigger")).to_have_attribute("data-listening", "true")
+    settings = sandbox.get_settings(inst)
+    assert settings["webhookUrl"] == preview.webhook_url and settings["webhookUrlToken"]
+
+    page.fill("#sim-text", "Where is my parcel?")
+    page.click("#simulate button")
+    event = page.locator(
+        '#trigger-event-list .trigger-event[data-event-type="incomingMessageReceived"]'
+    ).filter(has_text="Where is my parcel?")
+    expect(event).to_have_count(1)
+    expect(event.locator('.event-row[data-field="text"] .value')).to_have_text("Where is my parcel?")
+    expect(event.locator('.event-row[data-field="chatId"] .value')).to_have_text(CUSTOMER)
+    expect(event.locator('.event-row[data-field="chatType"] .value')).to_have_text("personal")
+    # It came by push: the sandbox's journal has the POST to the preview, answered 200.
+    attempts = sandbox.push_attempts(inst)
+    assert attempts and attempts[-1].url == preview.webhook_url and attempts[-1].status == 200
+
+    # Head of line: whatever was queued before the message has been pushed by now, so the
+    # counters are still until the next notification.
+    before = httpx.get(preview.url + "/api/trigger", timeout=5).json()
+    events = page.locator("#trigger-event-list .trigger-event")
+    expect(events).to_have_count(before["last"])
+    sandbox.set_state(inst, "blocked")  # a stateInstanceChanged: pushed, and filtered out
+    filtered = before["counters"]["filtered"] + 1
+    expect(page.locator("#trigger-counters")).to_contain_text(f" {filtered} filtered out")
+    expect(events).to_have_count(before["last"])
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "preview-trigger.png"), full_page=True)
+    # A chat id the filter refuses: the error stays next to it through the next poll, and the
+    # receiver keeps the last accepted filter.
+    chat_ids = page.locator(field_id("trigger.chatIds"))
+    chat_ids.fill("not-a-chat")
+    chat_ids.blur()
+    status = page.locator("#trigger-status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_contain_text("is not a chat id")
+    with page.expect_response(lambda r: "/api/trigger?after=" in r.url):
+        pass
+    expect(status).to_contain_text("is not a chat id")
+    expect(chat_ids).to_have_value("not-a-chat")
+    assert preview.config is not None and preview.config.trigger is not None
+    assert preview.config.trigger.filter.chat_ids is None
+    chat_ids.fill("")
+    chat_ids.blur()
+    expect(status).to_have_attribute("data-kind", "ok")
+
+    sandbox.set_state(inst, "authorized")
+    page.click("#trigger-listen")
+    expect(page.locator("#trigger")).to_have_attribute("data-listening", "false")
+    assert sandbox.get_settings(inst)["webhookUrl"] == ""
+    page.uncheck(field_id("trigger.eventTypes") + ' input[value="incomingMessageReceived"]')
+
+
+def test_the_token_never_reaches_the_page(session: Session, token: str, preview: PreviewServer) -> None:
     page, traffic = session.page, session.traffic
     page.focus(field_id("apiTokenInstance"))
     assert token not in page.content()
@@ -291,6 +398,11 @@ def test_the_token_never_reaches_the_page(session: Session, token: str) -> None:
     assert traffic.bodies and not [b for b in traffic.bodies if token in b]
     assert not [p for p in traffic.posts if token in p[1]]
     assert not [m for m in traffic.console if token in m]
+    # Nor the trigger's webhook token (the receiver's secret), anywhere the page went.
+    assert preview.config is not None and preview.config.trigger is not None
+    secret = preview.config.trigger.token
+    assert secret not in page.content()
+    assert not [b for b in traffic.bodies + [p[1] for p in traffic.posts] + traffic.urls if secret in b]
     assert not [m for m in traffic.console if m.startswith(("error", "pageerror"))], traffic.console
     assert all(u.startswith(session.url) for u in traffic.urls), "nothing may be fetched from elsewhere"
 
@@ -306,6 +418,15 @@ def test_a_typed_token_travels_only_in_the_post_body(browser: Browser, sandbox: 
             page = s.page
             assert page.input_value(field_id("apiTokenInstance")) == ""
             expect(page.locator("#mode")).to_have_text("Live instance")
+            # The trigger is still drawn from the manifest, without the sandbox's live part.
+            trigger = load_manifest()["triggers"]["items"][0]
+            expect(page.locator("#trigger-name")).to_have_text(trigger["name"])
+            url_sub = next(sub for sub in trigger["subBlocks"] if sub["id"] == "webhookUrl")
+            expect(page.locator(field_id("trigger.webhookUrl"))).to_have_value("")
+            assert page.get_attribute(field_id("trigger.webhookUrl"), "placeholder") == url_sub["placeholder"]
+            expect(page.locator("#trigger-listen")).to_have_count(0)
+            expect(page.locator("#trigger-events")).to_be_hidden()
+            expect(page.locator("#trigger-outputs .output")).to_have_count(len(trigger["outputs"]))
             page.fill(field_id("idInstance"), inst.id_instance)
             page.fill(field_id("apiTokenInstance"), "bad/token")
             page.click("#run")

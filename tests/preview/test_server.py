@@ -184,6 +184,7 @@ def test_cli_serves_the_page_until_sigterm(tmp_path: Path) -> None:
     proc, data = _start(["--sandbox", "--port", "0"], _env(tmp_path))
     try:
         assert data["mode"] == "sandbox" and data["url"].startswith("http://127.0.0.1:")
+        assert data["webhookUrl"] == data["url"] + "/webhook/green-api"
         page = httpx.get(data["url"] + "/", timeout=5)
         assert page.status_code == 200 and "/static/app.js" in page.text
         state = httpx.post(

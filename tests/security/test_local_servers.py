@@ -124,12 +124,23 @@ def test_sandbox_answers_deep_json_with_400(http: httpx.Client, caplog: pytest.L
 def test_preview_answers_deep_json_with_400(http: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with PreviewServer(sandbox=True) as preview:
-        for path in ("/api/run", "/api/sandbox/incoming"):
+        for path in ("/api/run", "/api/sandbox/incoming", "/api/trigger"):
             response = http.post(
                 preview.url + path, content=DEEP, headers={"Content-Type": "application/json"}
             )
             assert response.status_code == 400, response.text
             assert "nests deeper" in response.json()["error"]["message"]
+        # The trigger's webhook endpoint: the receiver's own depth check, with its token.
+        assert preview.config is not None and preview.config.trigger is not None
+        webhook = http.post(
+            str(preview.webhook_url),
+            content=DEEP,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {preview.config.trigger.token}",
+            },
+        )
+        assert webhook.status_code == 400
     no_recursion_logged(caplog)
 
 
@@ -383,6 +394,34 @@ def test_preview_off_loopback_checks_host_and_requires_its_token() -> None:
                 headers={"Origin": FOREIGN},
             )
             assert foreign.status_code == 403
+
+            # The trigger's routes: the same Host check and token; its webhook endpoint answers
+            # only to the receiver's own token, and the sandbox's pushes (to 127.0.0.1) get in.
+            assert preview.config is not None and preview.config.trigger is not None
+            webhook_token = preview.config.trigger.token
+            http.cookies.clear()
+            for method, path in (("GET", "/api/trigger"), ("POST", "/api/trigger")):
+                refused = http.request(method, path, json={"listening": True})
+                assert refused.status_code == 401 and webhook_token not in refused.text, path
+                hosted = http.request(method, path, json={}, headers={"Host": "evil.example", **bearer})
+                assert hosted.status_code == 421, path
+            cross = http.post("/api/trigger", json={"listening": True}, headers={"Origin": FOREIGN, **bearer})
+            assert cross.status_code == 403
+            hook = str(preview.webhook_url).removeprefix(preview.url)
+            assert http.post(hook, json={"typeWebhook": "x"}, headers=bearer).status_code == 401
+            assert http.post(hook, json={}, headers={"Host": "evil.example"}).status_code == 421
+            on = http.post(
+                "/api/trigger", json={"listening": True}, headers={"Origin": preview.url, **bearer}
+            )
+            assert on.status_code == 200 and on.json()["listening"] is True
+            assert webhook_token not in on.text and secret not in on.text and AUTH not in on.text
+            assert preview.sandbox is not None
+            preview.sandbox.inject_incoming_text(preview.sandbox_instance, "79001234567@c.us", "pushed")
+            deadline = time.monotonic() + 10
+            while not (events := http.get("/api/trigger", headers=bearer).json()["events"]):
+                assert time.monotonic() < deadline, "the sandbox's push did not arrive"
+                time.sleep(0.02)
+            assert [e["event"]["text"] for e in events] == ["pushed"]
 
 
 # ------------------------------------------------------------------------------ preview --sandbox feed

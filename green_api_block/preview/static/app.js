@@ -17,6 +17,11 @@
     notifAfter: 0,
     notifCount: 0,
     running: false,
+    trigger: null, // the manifest's trigger definition
+    triggerState: null, // /api/trigger: listening, webhookUrl, filters, counters
+    triggerAfter: 0,
+    triggerCount: 0,
+    triggerError: null, // what the server refused in the last filter change
   };
 
   /* ------------------------------------------------------------------ small helpers */
@@ -520,35 +525,29 @@
 
   /* ------------------------------------------------------------------ notifications */
 
-  function summary(body) {
-    const sender = body.senderData || {};
-    const data = body.messageData || {};
-    const pick = (obj, ...keys) => { for (const k of keys) if (obj && typeof obj[k] === "string" && obj[k]) return obj[k]; return null; };
-    const text =
-      pick(data.textMessageData, "textMessage") ||
-      pick(data.extendedTextMessageData, "text") ||
-      pick(data.fileMessageData, "caption", "fileName") ||
-      pick(data.buttonsResponseMessage, "selectedButtonText") ||
-      pick(data.interactiveButtonsResponse, "selectedDisplayText") ||
-      pick(data.templateButtonReplyMessage, "selectedDisplayText") ||
-      pick(data.interactiveButtons, "body") ||
-      pick(data.interactiveButtonsReply, "body") ||
-      null;
-    if (body.typeWebhook === "outgoingMessageStatus") return "status " + body.status + " · " + (body.idMessage || "");
-    if (body.typeWebhook === "stateInstanceChanged") return "state " + body.stateInstance;
-    const who = sender.senderName || sender.chatName || sender.sender || "";
-    const chat = sender.chatId ? " (" + sender.chatId + ")" : "";
-    return (who + chat + (text !== null ? ": " + text : (data.typeMessage ? ": [" + data.typeMessage + "]" : ""))).trim();
+  /* What a notification says, from the event the server read with Event.from_body: the page
+   * has no notification reader of its own (item.event is null only for a body that is no
+   * notification at all). */
+  function summary(item) {
+    const e = item.event;
+    if (!e) return "";
+    if (e.eventType === "outgoingMessageStatus") return "status " + e.status + " · " + (e.idMessage || "");
+    if (e.eventType === "stateInstanceChanged") return "state " + e.stateInstance;
+    const text = e.text !== null ? e.text : e.file && e.file.fileName ? e.file.fileName : null;
+    const who = e.senderName || e.sender || "";
+    const chat = e.chatId ? " (" + e.chatId + ")" : "";
+    return (who + chat + (text !== null ? ": " + text : (e.messageType ? ": [" + e.messageType + "]" : ""))).trim();
   }
 
   function addNotification(item) {
     const list = document.getElementById("notif-list");
     const body = item.body || {};
-    const li = h("li", { class: "notif", dataset: { type: body.typeWebhook || "", receiptId: item.receiptId } },
+    const type = item.event ? item.event.eventType : "";
+    const li = h("li", { class: "notif", dataset: { type, receiptId: item.receiptId } },
       h("div", { class: "notif-head" },
-        h("span", { class: "notif-type", text: body.typeWebhook || "notification" }),
+        h("span", { class: "notif-type", text: type || "notification" }),
         h("span", { class: "notif-meta", text: item.receivedAt + " · receipt " + item.receiptId })),
-      h("p", { class: "notif-text", text: summary(body) }),
+      h("p", { class: "notif-text", text: summary(item) }),
       h("details", {}, h("summary", { text: "body" }), h("pre", { text: JSON.stringify(body, null, 2) })));
     list.prepend(li);
     state.notifCount += 1;
@@ -578,7 +577,7 @@
     const note = sandbox
       ? "Live view of the sandbox instance's queue: what Get notifications will return (it stays queued until then)."
       : "Notifications that Get notifications returns are listed here.";
-    const parts = [h("p", { class: "panel-note", text: note })];
+    const parts = [h("p", { id: "notif-note", class: "panel-note", text: note, dataset: { polled: note } })];
     if (sandbox) {
       const chat = h("input", { id: "sim-chat", type: "text", spellcheck: "false", "aria-label": "customer chat ID" });
       chat.value = sandbox.chatId;
@@ -588,7 +587,7 @@
         const message = text.value.trim() || text.placeholder;
         const result = await postJSON("/api/sandbox/incoming", { chatId: chat.value.trim(), text: message }).catch((err) => ({ ok: false, error: { message: String(err) } }));
         form.dataset.result = result.ok ? "ok" : "error";
-        if (result.ok) { text.value = ""; pollNotifications(); }
+        if (result.ok) { text.value = ""; pollNotifications(); pollTrigger(); }
       } }, h("span", { class: "simulate-title", text: "Simulate a customer message" }), chat, text, h("button", { type: "submit", text: "Send as customer" }));
       parts.push(form);
     }
@@ -613,14 +612,236 @@
     }
   }
 
+  /* ------------------------------------------------------------------ the trigger */
+
+  /* The trigger the block opts into, from the manifest (triggers.available names it). */
+  function triggerDefinition() {
+    const t = state.manifest.triggers;
+    if (!t || !t.enabled || !Array.isArray(t.items)) return null;
+    return t.items.find((item) => (t.available || []).includes(item.id)) || null;
+  }
+
+  function triggerDomId(sub) { return domId("trigger." + sub.id); }
+  function isSecret(sub) { return sub.secret === true || sub.control === "password"; }
+  function isFilter(sub) { return !sub.readOnly && !isSecret(sub); }
+  function triggerLive() { return Boolean(state.triggerState && state.triggerState.available); }
+
+  function renderTriggerField(sub) {
+    const id = triggerDomId(sub);
+    const live = triggerLive();
+    const wrap = h("div", { class: "field", dataset: { subBlock: sub.id, control: sub.control } });
+    const label = h(sub.multiSelect ? "span" : "label", { for: sub.multiSelect ? null : id, class: "field-label", id: id + "-label" },
+      h("span", { class: "label-text", text: sub.label }),
+      sub.required ? h("span", { class: "required", title: "required", "aria-label": "required", text: "*" }) : null);
+    let control;
+    if (sub.readOnly) {
+      const input = h("input", { id, type: "text", readonly: true, spellcheck: "false", placeholder: sub.placeholder || null });
+      if (sub.id === "webhookUrl" && live && state.triggerState.webhookUrl) input.value = state.triggerState.webhookUrl;
+      control = sub.copyable
+        ? h("div", { class: "copy-row" }, input, h("button", { type: "button", class: "copy", "aria-label": "copy " + sub.label, text: "Copy", onclick: () => copyValue(input) }))
+        : input;
+    } else if (isSecret(sub)) {
+      control = h("input", { id, type: "password", autocomplete: "new-password", spellcheck: "false", placeholder: sub.placeholder || null });
+      if (live && state.triggerState.tokenSet) {
+        // The preview's receiver made this token and keeps it: the page gets a fixed marker.
+        control.value = state.session.tokenMarker;
+        control.readOnly = true;
+        label.append(h("span", { class: "tag bound", title: "the preview server holds this token; it never reaches the page", text: "held by the server" }));
+      }
+    } else if (sub.control === "dropdown" && sub.multiSelect) {
+      control = h("div", { id, class: "multi", role: "group", "aria-labelledby": id + "-label" },
+        (sub.options || []).map((o) => h("label", { class: "multi-option" },
+          h("input", { type: "checkbox", value: o.id, onchange: onTriggerFilterChange }),
+          h("span", { text: o.label }),
+          o.label !== o.id ? h("code", { text: o.id }) : null)));
+    } else if (sub.control === "dropdown") {
+      control = h("select", { id, onchange: onTriggerFilterChange }, (sub.options || []).map((o) => h("option", { value: o.id, text: o.label })));
+    } else if (sub.control === "switch") {
+      const box = h("input", { id, type: "checkbox", role: "switch", onchange: onTriggerFilterChange });
+      box.checked = sub.default === true;
+      control = h("span", { class: "switch" }, box, h("span", { class: "slider", "aria-hidden": "true" }));
+    } else if (sub.control === "long-input") {
+      control = h("textarea", { id, rows: 2, spellcheck: "false", placeholder: sub.placeholder || null, onchange: onTriggerFilterChange });
+    } else {
+      control = h("input", { id, type: "text", spellcheck: "false", placeholder: sub.placeholder || null, onchange: onTriggerFilterChange });
+    }
+    const meta = h("div", { class: "field-meta" },
+      sub.description ? h("p", { class: "field-desc", text: sub.description, title: "click to expand", onclick: (e) => e.currentTarget.classList.toggle("open") }) : null);
+    wrap.append(label, control, meta);
+    return wrap;
+  }
+
+  function copyValue(input) {
+    input.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(() => { /* selected: copy by hand */ });
+  }
+
+  /* The filter sub-blocks' values, keyed by sub-block id: the server turns them into the
+   * receiver's WebhookFilter (green_api_block.trigger.filter_from_values). */
+  function readTriggerFilters() {
+    const values = {};
+    for (const sub of state.trigger.subBlocks.filter(isFilter)) {
+      const el = document.getElementById(triggerDomId(sub));
+      if (sub.multiSelect) values[sub.id] = [...el.querySelectorAll("input:checked")].map((i) => i.value);
+      else if (sub.control === "switch") values[sub.id] = el.checked;
+      else values[sub.id] = el.value;
+    }
+    return values;
+  }
+
+  function showTriggerFilters(filters) {
+    for (const sub of state.trigger.subBlocks.filter(isFilter)) {
+      const el = document.getElementById(triggerDomId(sub));
+      const value = filters[sub.id];
+      if (el === null || value === undefined) continue;
+      if (sub.multiSelect) for (const box of el.querySelectorAll("input")) box.checked = value.includes(box.value);
+      else if (sub.control === "switch") el.checked = value === true;
+      else if (document.activeElement !== el) el.value = Array.isArray(value) ? value.join(", ") : String(value);
+    }
+  }
+
+  function renderTrigger() {
+    const def = state.trigger = triggerDefinition();
+    const card = document.getElementById("trigger");
+    if (!def) { card.hidden = true; return; }
+    const live = triggerLive();
+    const icon = h("div", { class: "trigger-icon", "aria-hidden": "true", text: "⚡" });
+    icon.style.background = state.manifest.bgColor;
+    card.dataset.triggerId = def.id;
+    const listen = live
+      ? h("div", { class: "listen" },
+          h("span", { class: "switch" },
+            h("input", { id: "trigger-listen", type: "checkbox", role: "switch", "aria-label": "listen for pushed events", onchange: onListenChange }),
+            h("span", { class: "slider", "aria-hidden": "true" })),
+          h("label", { for: "trigger-listen", class: "listen-label", text: "Listen: point the sandbox instance's webhook URL here" }))
+      : h("p", { class: "panel-note", text: "Pushed events are shown with --sandbox. To receive from your instance, deploy a receiver (green-api-block webhook serve) and register its URL (webhook set)." });
+    card.replaceChildren(
+      h("header", { class: "block-head" },
+        icon,
+        h("div", { class: "block-title" },
+          h("div", { class: "block-name-row" },
+            h("h2", { id: "trigger-name", text: def.name }),
+            h("span", { class: "block-category", text: "trigger · " + def.webhook.method })),
+          h("p", { id: "trigger-description", class: "block-desc", text: def.description }))),
+      h("div", { class: "block-body" },
+        listen,
+        h("p", { id: "trigger-status", class: "status", dataset: { kind: "idle" }, role: "status" }),
+        h("div", { id: "trigger-fields", class: "fields" }, def.subBlocks.map(renderTriggerField))),
+      h("section", { class: "block-outputs", "aria-labelledby": "trigger-outputs-title" },
+        h("h2", { id: "trigger-outputs-title", text: "Trigger outputs" }),
+        h("ul", { id: "trigger-outputs" }, Object.entries(def.outputs).map(([name, out]) =>
+          h("li", { class: "output", dataset: { output: name } },
+            h("div", { class: "output-head" },
+              h("code", { class: "output-ref", text: def.id + "." + name }),
+              h("span", { class: "output-type", text: out.type })),
+            h("p", { class: "output-desc", text: out.description || "" }),
+            h("span", { class: "handle", "aria-hidden": "true" }))))));
+    card.hidden = false;
+    document.getElementById("trigger-events").hidden = !live;
+    if (live) showTriggerState(state.triggerState, true);
+  }
+
+  /* withFilters: only on load and after a POST. A poll must not put the applied filter back over
+   * what the person is typing (or over a value the server just refused, next to its error). */
+  function showTriggerState(data, withFilters) {
+    state.triggerState = Object.assign({}, state.triggerState, data);
+    const listen = document.getElementById("trigger-listen");
+    if (listen) listen.checked = data.listening === true;
+    document.getElementById("trigger").dataset.listening = String(data.listening === true);
+    const note = document.getElementById("notif-note");
+    // Push mode empties the queue as it delivers: say so where the panel promises polling.
+    if (note) note.textContent = data.listening ? "The trigger is listening: the sandbox pushes its queue to the webhook URL, so Get notifications finds nothing until it is switched off (as with Green API)." : note.dataset.polled;
+    if (withFilters && data.filters) showTriggerFilters(data.filters);
+    const status = document.getElementById("trigger-status");
+    if (state.triggerError) {
+      status.dataset.kind = "error";
+      status.textContent = "✕ " + state.triggerError;
+    } else if (data.listening) {
+      status.dataset.kind = "ok";
+      status.textContent = "Listening: the sandbox pushes each notification to the webhook URL";
+    } else {
+      status.dataset.kind = "idle";
+      status.textContent = "Off: notifications stay queued for Get notifications";
+    }
+    const c = data.counters;
+    if (c) document.getElementById("trigger-counters").textContent =
+      c.accepted + " handled · " + c.filtered + " filtered out · " + c.duplicates + " duplicates · " + c.unauthorized + " refused";
+  }
+
+  async function postTrigger(body) {
+    const status = document.getElementById("trigger-status");
+    const data = await postJSON("/api/trigger", body).catch((err) => ({ ok: false, error: { message: String(err) } }));
+    if (data.ok === false) {
+      // Kept until a change is accepted: the filter the receiver applies is still the last good one.
+      state.triggerError = (data.error && data.error.message ? data.error.message : "refused") + " (the last accepted filter still applies)";
+      status.dataset.kind = "error";
+      status.textContent = "✕ " + state.triggerError;
+      return;
+    }
+    state.triggerError = null;
+    showTriggerState(data, true);
+  }
+
+  function onListenChange(event) {
+    postTrigger({ listening: event.currentTarget.checked, filters: readTriggerFilters() });
+  }
+
+  function onTriggerFilterChange() {
+    if (triggerLive()) postTrigger({ filters: readTriggerFilters() });
+  }
+
+  function showValue(value) {
+    const shown = typeof value === "string" ? value : JSON.stringify(value);
+    return shown.length > 160 ? shown.slice(0, 157) + "…" : shown;
+  }
+
+  /* One pushed event with its output fields, as a later block would get them (the manifest's
+   * outputs, in their order; empty ones are left out, raw is folded away). */
+  function addTriggerEvent(item) {
+    const e = item.event;
+    const rows = Object.keys(state.trigger.outputs)
+      .filter((name) => name !== "raw" && e[name] !== null && e[name] !== undefined)
+      .map((name) => h("div", { class: "event-row", dataset: { field: name } },
+        h("code", { text: state.trigger.id + "." + name }),
+        h("span", { class: "value", text: showValue(e[name]) })));
+    const li = h("li", { class: "trigger-event", dataset: { eventType: e.eventType, seq: item.seq } },
+      h("div", { class: "notif-head" },
+        h("span", { class: "notif-type", text: e.eventType || "event" }),
+        h("span", { class: "notif-meta", text: item.receivedAt + " · pushed" })),
+      h("div", { class: "event-fields" }, rows),
+      h("details", {}, h("summary", { text: state.trigger.id + ".raw" }), h("pre", { text: JSON.stringify(e.raw, null, 2) })));
+    document.getElementById("trigger-event-list").prepend(li);
+    state.triggerCount += 1;
+    document.getElementById("trigger-count").textContent = String(state.triggerCount);
+    document.getElementById("trigger-empty").hidden = true;
+  }
+
+  let triggerPolling = false;
+  async function pollTrigger() {
+    if (triggerPolling || !triggerLive()) return;
+    triggerPolling = true;
+    try {
+      const data = await getJSON("/api/trigger?after=" + state.triggerAfter);
+      for (const item of data.events) addTriggerEvent(item);
+      state.triggerAfter = Math.max(state.triggerAfter, data.last);
+      showTriggerState(data, false);
+    } catch (_err) {
+      /* the next tick tries again */
+    } finally {
+      triggerPolling = false;
+    }
+  }
+
   /* ------------------------------------------------------------------ start */
 
   async function start() {
     try {
-      const [contract, session] = await Promise.all([getJSON("/api/contract"), getJSON("/api/session")]);
+      const [contract, session, trigger] = await Promise.all([getJSON("/api/contract"), getJSON("/api/session"), getJSON("/api/trigger")]);
       state.manifest = contract.manifest;
       state.schemas = contract.schemas;
       state.session = session;
+      state.triggerState = trigger;
+      state.triggerAfter = 0;
       renderMode();
       renderCard();
       const wanted = location.hash.slice(1);
@@ -628,8 +849,10 @@
       if (wanted && [...select.options].some((o) => o.value === wanted)) { select.value = wanted; applyConditions(); }
       showIdle();
       renderNotificationsPanel();
+      renderTrigger();
       pollNotifications();
-      setInterval(() => { if (!document.hidden) pollNotifications(); }, 1000);
+      pollTrigger();
+      setInterval(() => { if (!document.hidden) { pollNotifications(); pollTrigger(); } }, 1000);
       document.body.dataset.ready = "true";
     } catch (err) {
       document.getElementById("block").replaceChildren(h("p", { class: "fatal", text: "The preview could not load the block: " + (err && err.message ? err.message : err) }));
