@@ -16,6 +16,7 @@ import pytest
 
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.cli import ROOT, SANDBOX, Cli, assert_no_canary, command
+from tests.support.signals import sigint_default
 from tests.support.webhook_receiver import free_port, wait_until
 
 from .bodies import message
@@ -34,7 +35,10 @@ def _readline(stream: IO[str], limit: float = 20.0) -> str:
 
 def _serve(env: dict[str, str], *args: str, port: int = 0, json_lines: bool = True) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        command("webhook", "serve", "--port", str(port), *(["--json"] if json_lines else []), *args),
+        # Ctrl-C must reach it even when this test process inherited SIGINT ignored (a background CI).
+        sigint_default(
+            command("webhook", "serve", "--port", str(port), *(["--json"] if json_lines else []), *args)
+        ),
         env=env,
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
