@@ -19,9 +19,7 @@ async def shout(text: str) -> str:
 class Shout:
     @workflow.run
     async def run(self, text: str) -> str:
-        return await workflow.execute_activity(
-            shout, text, start_to_close_timeout=timedelta(seconds=10)
-        )
+        return await workflow.execute_activity(shout, text, start_to_close_timeout=timedelta(seconds=10))
 
 
 async def test_a_workflow_runs_on_the_dev_server(temporal_client: Client) -> None:
