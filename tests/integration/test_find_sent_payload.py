@@ -8,7 +8,6 @@ caption must not match the chat's last message of any kind).
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from green_api_block import GreenApiBlock
 from green_api_block.sandbox import Sandbox, SandboxInstance
+from tests.support.clock import ShiftedClock
 
 CHAT = "79001234567@c.us"
 
@@ -42,23 +42,6 @@ SENDS: dict[str, dict[str, Any]] = {
     "green_api_send_file": FILE,
     "green_api_send_buttons": BUTTONS,
 }
-
-
-class ShiftedClock:
-    """The real Unix clock plus an offset a test sets: the sandbox stamps journal entries with it,
-    so "an identical message a minute ago" is recorded without waiting a minute."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return time.time() + self.offset
-
-    def set(self, offset: float) -> None:
-        with self._lock:
-            self.offset = offset
 
 
 @pytest.fixture
