@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how long in-flight activities may finish after SIGTERM (default 30)",
     )
     t.add_argument("--identity", help="the worker's identity in Temporal (default pid@host)")
+    t.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="keep trying to reach the server this long at start (default 30)",
+    )
     worker.set_defaults(func=_worker)
 
     def usage(args: argparse.Namespace) -> int:
@@ -117,7 +124,7 @@ async def _serve(args: argparse.Namespace, ui: Ui, options: ConnectOptions, bloc
     from green_api_block.integrations.temporal.activities import GreenApiActivities
     from green_api_block.integrations.temporal.worker import build_worker, connect_client, run_until_signalled
 
-    client = await connect_client(options)
+    client = await connect_client(options, retry_for=args.connect_timeout)
     extra = {"identity": args.identity} if args.identity else {}
     worker = build_worker(
         client,

@@ -86,9 +86,12 @@ class WorkerProcess:
 
 
 async def wait_for_pollers(
-    client: Client, task_queue: str, identities: set[str], timeout: float = 30.0
+    client: Client, task_queue: str, workers: Iterable[WorkerProcess], timeout: float = 30.0
 ) -> None:
-    """Until every worker in ``identities`` polls ``task_queue`` for activities (bounded)."""
+    """Until every one of ``workers`` polls ``task_queue`` for activities (bounded); a worker that
+    exited instead fails with its exit code and stderr."""
+    procs = list(workers)
+    identities = {w.identity for w in procs}
     deadline = time.monotonic() + timeout
     request = DescribeTaskQueueRequest(
         namespace=client.namespace,
@@ -100,6 +103,10 @@ async def wait_for_pollers(
         seen = {p.identity for p in response.pollers}
         if identities <= seen:
             return
+        for w in procs:
+            if w.proc.poll() is not None:
+                code, err = w.wait(5)
+                raise AssertionError(f"worker {w.identity} exited with {code}: {err[-3000:]}")
         if time.monotonic() > deadline:
             raise AssertionError(f"workers not polling within {timeout} s: {sorted(identities - seen)}")
         await asyncio.sleep(0.1)

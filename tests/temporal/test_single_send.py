@@ -97,7 +97,7 @@ async def _crash_rounds(
     workers = [WorkerProcess(server.address, activities, instance) for _ in range(2)]
     everyone = list(workers)
     try:
-        await wait_for_pollers(client, activities, {w.identity for w in workers})
+        await wait_for_pollers(client, activities, workers)
         async with Worker(client, task_queue=workflows, workflows=[RunTool]):
             for n, tool in enumerate(tools):
                 args = payload(tool, n)
@@ -135,7 +135,7 @@ async def _crash_rounds(
                 # Completed by a later attempt on a live worker, not by the one killed.
                 assert started[-1].attempt >= 2 and started[-1].identity != victim.identity
                 assert CANARY not in (await handle.fetch_history()).to_json()
-                await wait_for_pollers(client, activities, {fresh.identity})
+                await wait_for_pollers(client, activities, [fresh])
     finally:
         for w in everyone:
             w.kill()

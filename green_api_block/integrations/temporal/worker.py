@@ -61,11 +61,21 @@ class ConnectOptions:
         return key
 
 
-async def connect_client(options: ConnectOptions | str) -> Client:
+async def connect_client(options: ConnectOptions | str, *, retry_for: float = 0.0) -> Client:
+    """A client; ``retry_for`` seconds of retries while the server is not up yet (a worker
+    started together with its server, as in a compose file or a test)."""
     opts = ConnectOptions(address=options) if isinstance(options, str) else options
-    return await Client.connect(
-        opts.address, namespace=opts.namespace, tls=opts.tls(), api_key=opts.api_key()
-    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + retry_for
+    while True:
+        try:
+            return await Client.connect(
+                opts.address, namespace=opts.namespace, tls=opts.tls(), api_key=opts.api_key()
+            )
+        except RuntimeError:  # temporalio's "failed client connect"; bad options raise otherwise
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def build_worker(
