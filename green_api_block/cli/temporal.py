@@ -133,13 +133,17 @@ async def _serve(args: argparse.Namespace, ui: Ui, options: ConnectOptions, bloc
         graceful_shutdown_timeout=timedelta(seconds=args.graceful_timeout),
         **extra,
     )
-    # On stderr even when it is not a terminal: an operator's log shows when the worker served.
-    ui.say(
-        f"worker ready: task queue {args.task_queue!r} on {options.address} "
-        f"(namespace {options.namespace!r}); SIGTERM drains and exits"
-    )
+
+    def ready() -> None:
+        # On stderr even when it is not a terminal: an operator's log shows when the worker
+        # served; printed once SIGTERM drains rather than kills.
+        ui.say(
+            f"worker ready: task queue {args.task_queue!r} on {options.address} "
+            f"(namespace {options.namespace!r}); SIGTERM drains and exits"
+        )
+
     try:
-        sig = await run_until_signalled(worker)
+        sig = await run_until_signalled(worker, on_ready=ready)
         ui.say(f"{sig.name}: drained, stopped")
     finally:
         await block.aclose()

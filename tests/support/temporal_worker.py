@@ -11,18 +11,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from typing import Self
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
-
 from green_api_block.sandbox import SandboxInstance
 
-__all__ = ["WorkerProcess", "wait_for_pollers"]
+__all__ = ["WorkerProcess", "wait_until_ready"]
 
 _counter = 0
 
@@ -58,8 +54,23 @@ class WorkerProcess:
             "--graceful-timeout", str(graceful_timeout), *extra,
         ]  # fmt: skip
         self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
+        # Read all along (a full pipe would block the worker), and so that readiness shows.
+        self._err: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._err.append(line.decode(errors="replace"))
+
+    def stderr(self) -> str:
+        return "".join(self._err)
+
+    def ready(self) -> bool:
+        return any(line.startswith("worker ready:") for line in list(self._err))
 
     def __enter__(self) -> Self:
         return self
@@ -74,39 +85,31 @@ class WorkerProcess:
     def kill(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+        self.wait(30)
 
     def wait(self, timeout: float) -> tuple[int, str]:
         """The exit code and stderr, once the process ended (bounded)."""
-        _, err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, err.decode(errors="replace")
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout)
+        return code, self.stderr()
 
 
-async def wait_for_pollers(
-    client: Client, task_queue: str, workers: Iterable[WorkerProcess], timeout: float = 30.0
-) -> None:
-    """Until every one of ``workers`` polls ``task_queue`` for activities (bounded); a worker that
-    exited instead fails with its exit code and stderr."""
-    procs = list(workers)
-    identities = {w.identity for w in procs}
+async def wait_until_ready(workers: Iterable[WorkerProcess], timeout: float = 30.0) -> None:
+    """Until every one of ``workers`` said it serves its queue (bounded); a worker that
+    exited instead fails with its exit code and stderr.
+
+    The worker's own "ready" line is the signal, not DescribeTaskQueue: that lists the pollers of
+    the root partition only, and a poller long-polling another partition stays out of it for up to
+    a minute (seen here: a live worker missing for 30 s).
+    """
     deadline = time.monotonic() + timeout
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    )
-    while True:
-        response = await client.workflow_service.describe_task_queue(request)
-        seen = {p.identity for p in response.pollers}
-        if identities <= seen:
-            return
-        for w in procs:
+    for w in workers:
+        while not w.ready():
             if w.proc.poll() is not None:
                 code, err = w.wait(5)
                 raise AssertionError(f"worker {w.identity} exited with {code}: {err[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"workers not polling within {timeout} s: {sorted(identities - seen)}")
-        await asyncio.sleep(0.1)
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"worker {w.identity} not ready within {timeout} s: {w.stderr()[-3000:]}"
+                )
+            await asyncio.sleep(0.05)

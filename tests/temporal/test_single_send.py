@@ -25,7 +25,7 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.clock import ShiftedClock
 from tests.support.credentials import CANARY
 from tests.support.temporal_server import TemporalDevServer
-from tests.support.temporal_worker import WorkerProcess, wait_for_pollers
+from tests.support.temporal_worker import WorkerProcess, wait_until_ready
 from tests.temporal.tool_workflow import RunTool, ToolCall
 
 CHAT = "79001234567@c.us"
@@ -97,7 +97,7 @@ async def _crash_rounds(
     workers = [WorkerProcess(server.address, activities, instance) for _ in range(2)]
     everyone = list(workers)
     try:
-        await wait_for_pollers(client, activities, workers)
+        await wait_until_ready(workers)
         async with Worker(client, task_queue=workflows, workflows=[RunTool]):
             for n, tool in enumerate(tools):
                 args = payload(tool, n)
@@ -135,7 +135,7 @@ async def _crash_rounds(
                 # Completed by a later attempt on a live worker, not by the one killed.
                 assert started[-1].attempt >= 2 and started[-1].identity != victim.identity
                 assert CANARY not in (await handle.fetch_history()).to_json()
-                await wait_for_pollers(client, activities, [fresh])
+                await wait_until_ready([fresh])
     finally:
         for w in everyone:
             w.kill()

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
 from tests.support.temporal_server import TemporalDevServer
-from tests.support.temporal_worker import WorkerProcess, wait_for_pollers
+from tests.support.temporal_worker import WorkerProcess, wait_until_ready
 from tests.temporal.tool_workflow import RunTool, ToolCall
 
 CHAT = "79001234567@c.us"
@@ -42,7 +42,7 @@ async def test_sigterm_exits_0_run_after_run(
     codes = []
     for _ in range(5):
         with WorkerProcess(temporal_server.address, queue, instance) as proc:
-            await wait_for_pollers(temporal_client, queue, [proc])
+            await wait_until_ready([proc])
             proc.terminate()
             code, err = await asyncio.to_thread(proc.wait, 30)
             codes.append(code)
@@ -58,7 +58,7 @@ async def test_sigterm_lets_the_send_in_flight_finish(
     # Recorded at once, answered 1.5 s later: SIGTERM lands while the send waits for its answer.
     sandbox.inject_fault("delay", method="sendMessage", delay=1.5, process=True)
     with WorkerProcess(temporal_server.address, activities, instance) as proc:
-        await wait_for_pollers(temporal_client, activities, [proc])
+        await wait_until_ready([proc])
         async with Worker(temporal_client, task_queue=workflows, workflows=[RunTool]):
             call = ToolCall("green_api_send_message", {"chatId": CHAT, "message": "drain me"}, activities)
             handle = await temporal_client.start_workflow(

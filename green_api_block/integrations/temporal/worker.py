@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -102,10 +102,16 @@ def build_worker(
 
 
 async def run_until_signalled(
-    worker: Worker, signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)
+    worker: Worker,
+    signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+    *,
+    on_ready: Callable[[], None] | None = None,
 ) -> signal.Signals:
     """Run ``worker`` until one of ``signals`` arrives, then shut it down gracefully: polling
-    stops, in-flight activities get the worker's graceful timeout to finish. Returns the signal."""
+    stops, in-flight activities get the worker's graceful timeout to finish. Returns the signal.
+
+    ``on_ready`` is called once the signal handlers are in place and the worker runs: a signal
+    sent after it is a drain, never the default "die at once"."""
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[signal.Signals] = loop.create_future()
 
@@ -116,6 +122,8 @@ async def run_until_signalled(
     for sig in signals:
         loop.add_signal_handler(sig, asked, sig)
     run: asyncio.Future[None] = asyncio.ensure_future(worker.run())
+    if on_ready is not None:
+        on_ready()
     try:
         either: list[asyncio.Future[Any]] = [run, stop]
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
