@@ -309,3 +309,19 @@ async def test_scheduled_time_is_the_first_attempts(temporal_client: Client) -> 
     (a1, first1, current1), (a2, first2, current2) = _SEEN
     assert (a1, a2) == (1, 2)
     assert first1 == first2 == current1 and current2 >= first1 + 0.3
+
+
+async def test_the_worker_plugin_adds_the_activities(
+    temporal_client: Client, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    from green_api_block.integrations.temporal.worker import worker_plugin
+
+    queue = f"q-{uuid.uuid4()}"
+    block = GreenApiBlock(
+        sandbox.url, id_instance=instance.id_instance, api_token=CANARY, credentials_from_env=False
+    )
+    plugin = worker_plugin(GreenApiActivities(block))
+    async with Worker(temporal_client, task_queue=queue, workflows=[RunTool], plugins=[plugin]):
+        out = await Env(temporal_client, queue).run("green_api_get_state_instance", {})
+    await block.aclose()
+    assert out == {"stateInstance": "authorized"}

@@ -18,12 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, TLSConfig
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 
 from .activities import GreenApiActivities
 from .registry import workflows as project_workflows
 
-__all__ = ["DEFAULT_TASK_QUEUE", "ConnectOptions", "build_worker", "connect_client", "run_until_signalled"]
+__all__ = [
+    "DEFAULT_TASK_QUEUE",
+    "ConnectOptions",
+    "build_worker",
+    "connect_client",
+    "run_until_signalled",
+    "worker_plugin",
+]
 
 DEFAULT_TASK_QUEUE = "green-api"
 
@@ -99,6 +107,20 @@ def build_worker(
         graceful_shutdown_timeout=graceful_shutdown_timeout,
         **worker_options,
     )
+
+
+def worker_plugin(activities: GreenApiActivities, *, with_workflows: bool = True) -> SimplePlugin:
+    """The block as a worker plugin (``Worker(client, task_queue=..., plugins=[...])``): it adds
+    the activities and, unless ``with_workflows`` is false, the project's workflows to whatever
+    the worker already serves (the shape STYLE.md §8 describes for libraries joining Temporal)."""
+
+    def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
+        return [*(existing or ()), *(project_workflows() if with_workflows else ())]
+
+    def add_activities(existing: Sequence[Callable[..., Any]] | None) -> Sequence[Callable[..., Any]]:
+        return [*(existing or ()), *activities.activities()]
+
+    return SimplePlugin("green_api_block", activities=add_activities, workflows=add_workflows)
 
 
 async def run_until_signalled(
