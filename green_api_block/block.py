@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import os
 import ssl
 import threading
+import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -337,37 +339,97 @@ class GreenApiBlock:
         plan = _rt().delete_notification(receipt_id)
         return await self._arun(plan, self._credentials(id_instance, api_token))
 
+    def _find_sent_plan(
+        self,
+        chat_id: str | None,
+        message: str | None,
+        id_message: str | None,
+        minutes: int | None,
+        tool: str | None,
+        args: Mapping[str, Any] | None,
+        since: float | None,
+        id_instance: str | int | None,
+        api_token: str | None,
+    ) -> tuple[Generator[ApiCall, Any, dict[str, Any] | None], Credentials]:
+        if minutes is None:
+            # Enough to reach back to ``since`` (plus the minute it falls in), else the last hour.
+            span = 60 if since is None else math.ceil(max(0.0, time.time() - since) / 60) + 1
+            minutes = min(max(span, 1), 10080)
+        if tool is None:
+            if args is not None:
+                raise TypeError("find_sent: args= goes with tool=")
+            if chat_id is None:
+                raise TypeError("find_sent needs a chat_id, or tool= and args=")
+            plan = _rt().find_sent(
+                chat_id, message=message, id_message=id_message, minutes=minutes, since=since
+            )
+            return plan, self._credentials(id_instance, api_token)
+        if chat_id is not None or message is not None:
+            raise TypeError("find_sent: tool= takes the chat and the payload from args=")
+        given = dict(args or {})
+        if id_instance is not None:
+            given["idInstance"] = id_instance
+        if api_token is not None:
+            given["apiTokenInstance"] = api_token
+        # The tool's own plan says what it would send: validated, ids assigned, as a send would.
+        send_plan, creds, _ = self._prepare(tool, given)
+        try:
+            call = next(send_plan)
+        finally:
+            send_plan.close()
+        if not call.is_send:
+            raise TypeError(f"find_sent: {tool} does not send a message")
+        plan = _rt().find_sent(call=call, id_message=id_message, minutes=minutes, since=since)
+        return plan, creds
+
     def find_sent(
         self,
-        chat_id: str,
+        chat_id: str | None = None,
         *,
         message: str | None = None,
         id_message: str | None = None,
-        minutes: int = 60,
+        minutes: int | None = None,
+        tool: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        since: float | None = None,
         id_instance: str | int | None = None,
         api_token: str | None = None,
     ) -> dict[str, Any] | None:
         """Did a message reach Green API? Looks it up in ``lastOutgoingMessages``.
 
-        The check to make after an ``outcome_unknown`` error, before sending again. Green API
-        allows this call once a second per instance; the block's rate limiter spaces it.
+        The check to make after an ``outcome_unknown`` error, before sending again. Either by
+        ``chat_id`` and ``message`` (a text, caption or button body) and/or ``id_message``, or by
+        ``tool`` and ``args`` (a send tool's input): then the entry must carry that send's whole
+        payload (type, text or caption, a document's file name, buttons). ``since`` (Unix seconds,
+        e.g. when the first attempt started) skips entries older than that instant, so an
+        identical earlier message does not count; ``minutes`` defaults to what reaches back to
+        ``since``, else 60. Returns the journal entry (``idMessage``, ``timestamp``, ...) or None.
+
+        Green API allows this call once a second per instance; the block's rate limiter spaces it.
         """
-        plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        return self._run(plan, self._credentials(id_instance, api_token))
+        plan, creds = self._find_sent_plan(
+            chat_id, message, id_message, minutes, tool, args, since, id_instance, api_token
+        )
+        return self._run(plan, creds)
 
     async def afind_sent(
         self,
-        chat_id: str,
+        chat_id: str | None = None,
         *,
         message: str | None = None,
         id_message: str | None = None,
-        minutes: int = 60,
+        minutes: int | None = None,
+        tool: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        since: float | None = None,
         id_instance: str | int | None = None,
         api_token: str | None = None,
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`find_sent`."""
-        plan = _rt().find_sent(chat_id, message=message, id_message=id_message, minutes=minutes)
-        return await self._arun(plan, self._credentials(id_instance, api_token))
+        plan, creds = self._find_sent_plan(
+            chat_id, message, id_message, minutes, tool, args, since, id_instance, api_token
+        )
+        return await self._arun(plan, creds)
 
     def get_settings(
         self, *, id_instance: str | int | None = None, api_token: str | None = None

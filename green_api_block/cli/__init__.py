@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "green_api_block.cli.mcp",
     "green_api_block.cli.preview",
     "green_api_block.cli.webhook",
+    "green_api_block.cli.temporal",
 )
 
 

@@ -274,11 +274,13 @@ class GreenApiHandler:
             await request.read()
         except ConnectionError:
             return web.Response(status=499)  # never written: the client is gone
+        # process=True: the effect first, then the held answer ("sent, no answer yet"); else the
+        # delay first and the request after it (a slow server that had not got to it yet).
+        real = await self._dispatch(request, call) if fault.process else None
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.kind == "delay":
-            return await self._dispatch(request, call)
-        real = await self._dispatch(request, call) if fault.process else None
+            return real if real is not None else await self._dispatch(request, call)
         if fault.kind == "drop_after":
             return self._drop(request)
         return self._fault_response(fault, real)

@@ -5,7 +5,9 @@ up after ``times`` hits; ``probability`` turns it into a seeded random fault for
 runs. Kinds:
 
 =================  ==============================================================================
-``delay``          wait ``delay`` seconds, then answer normally
+``delay``          wait ``delay`` seconds, then answer normally; with ``process=True`` the request is
+                   processed first (a send is recorded at once) and only the answer is held:
+                   "it was sent, the worker died before the answer came"
 ``status``         answer ``status`` (default 500) with ``body`` or a typical body for that status,
                    and a ``Retry-After`` header if ``retry_after`` is set
 ``drop_before``    close the connection before reading the request body: nothing happened
@@ -28,7 +30,10 @@ per item, when it reaches the head of the queue, and ``delay`` works with both.
 
 ``delay`` can be combined with every kind. ``process=True`` runs the request for real before
 the faulty answer replaces the real one (default only for ``drop_after``), which is how "the
-message went out but the client saw 502" is produced.
+message went out but the client saw 502" is produced. Whenever ``process`` is true the request is
+processed *before* the delay, so the effect is there while the answer is held (a client killed
+during the delay has sent the message); without it the delay comes first and the request is
+processed after it (a client that gives up early still sees the send go out later).
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ class FaultOptions(TypedDict, total=False):
     retry_after: float | None  # add a Retry-After header with these seconds
     delay: float  # seconds to wait first; combines with every kind
     body: str | None  # replaces the typical body of ``status``/``text``
-    process: bool | None  # run the request for real before the faulty answer (default: drop_after only)
+    process: bool | None  # run the request for real first, then delay (default: drop_after only)
 
 
 @dataclass(slots=True)

