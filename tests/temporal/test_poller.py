@@ -1,0 +1,107 @@
+"""The poller on the real dev server against the sandbox: every customer message reaches its chat's
+conversation workflow exactly once, the queue is deleted only behind the signals, a finished
+conversation is not reopened, and a second start is a no-op."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from green_api_block.block import GreenApiBlock
+from green_api_block.integrations.temporal.poller import (
+    PollerActivities,
+    poller_worker,
+    sandbox_runner,
+    start_poller,
+)
+from green_api_block.integrations.temporal.routing import Routing, conversation_id, inbox_id
+from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput, poller_id
+from green_api_block.sandbox import Sandbox, SandboxInstance
+from tests.support.credentials import CANARY
+from tests.temporal.collector import Collector
+from tests.temporal.harness import all_histories, eventually
+
+CHATS = [f"7900000000{i}@c.us" for i in range(4)]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[Sandbox, SandboxInstance]]:
+    with Sandbox(rate_limits=False, max_receive_wait=0.5) as sb:
+        yield sb, sb.create_instance(api_token=CANARY, settings={"outgoingAPIMessageWebhook": "yes"})
+
+
+def _options(inst: SandboxInstance, queue: str) -> PollerInput:
+    return PollerInput(inst.id_instance, receive_timeout=5, run_seconds=5, heartbeat_timeout=5,
+                       activity_task_queue=queue)  # fmt: skip
+
+
+async def test_each_message_reaches_its_chat_once_and_the_queue_drains(
+    temporal_client: Client, sandbox: tuple[Sandbox, SandboxInstance]
+) -> None:
+    sb, inst = sandbox
+    queue = f"pollers-{uuid.uuid4()}"
+    chats = f"chats-{uuid.uuid4()}"
+    sent = {chat: [f"{chat} #{n}" for n in range(5)] for chat in CHATS}
+    for n in range(5):
+        for chat in CHATS:
+            sb.inject_incoming_text(inst, chat, sent[chat][n])
+    async with GreenApiBlock(sb.url, sb.url, id_instance=inst.id_instance, api_token=CANARY) as block:
+        # The bot's own send comes as outgoingAPIMessageReceived: deleted, never signalled.
+        await block.aexecute("green_api_send_message", {"chatId": CHATS[0], "message": "hello"})
+        routing = Routing(task_queue=chats, workflow="Collector")
+        activities = PollerActivities(temporal_client, block, routing)
+        conversations = Worker(
+            temporal_client,
+            task_queue=chats,
+            workflows=[Collector, GreenApiInbox],
+            workflow_runner=sandbox_runner(),
+        )
+        async with poller_worker(temporal_client, activities, task_queue=queue), conversations:
+            handle, started = await start_poller(temporal_client, inst.id_instance, task_queue=queue,
+                                                 options=_options(inst, queue))  # fmt: skip
+            assert started
+            again, started_again = await start_poller(temporal_client, inst.id_instance, task_queue=queue)
+            assert not started_again and again.id == handle.id == poller_id(inst.id_instance)
+
+            async def all_in() -> bool:
+                for chat in CHATS:
+                    try:
+                        got = await temporal_client.get_workflow_handle(
+                            conversation_id(inst.id_instance, chat)
+                        ).query(Collector.texts)
+                    except Exception:
+                        return False
+                    if len(got) < 5:
+                        return False
+                return not sb.notifications(inst)
+
+            await eventually(all_in, "every message in its conversation and the queue empty")
+            for chat in CHATS:
+                wf = temporal_client.get_workflow_handle(conversation_id(inst.id_instance, chat))
+                assert await wf.query(Collector.texts) == sent[chat]  # in order, once each
+
+            # The conversation finishes; a late message for its chat goes to the inbox.
+            done = temporal_client.get_workflow_handle(conversation_id(inst.id_instance, CHATS[0]))
+            await done.signal(Collector.finish)
+            assert await done.result() == sent[CHATS[0]]
+            sb.inject_incoming_text(inst, CHATS[0], "late")
+            inbox = temporal_client.get_workflow_handle(inbox_id(inst.id_instance, CHATS[0]))
+
+            async def in_inbox() -> bool:
+                try:
+                    events = await inbox.query(GreenApiInbox.events)
+                except Exception:
+                    return False
+                return [e["text"] for e in events] == ["late"]
+
+            await eventually(in_inbox, "the late message in the chat's inbox")
+            assert (await done.describe()).status == WorkflowExecutionStatus.COMPLETED
+            totals = await handle.query("totals")
+            await handle.cancel()
+    histories = await all_histories(temporal_client)
+    assert histories and not [wf for wf, h in histories if CANARY in h]
+    del totals
