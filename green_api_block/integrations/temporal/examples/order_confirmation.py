@@ -63,6 +63,11 @@ class OrderConfirmation:
     def status(self) -> str:
         return self.stage
 
+    @workflow.query
+    def ignored_taps(self) -> int:
+        """Taps on other messages (an older order's buttons): seen, and answering nothing."""
+        return len(self.chat.stale_taps)
+
     async def _wait(self, questions: set[str], since: int, timeout: timedelta) -> str | None:
         """The customer's decision before ``timeout``; a text that is neither word is waited past."""
         deadline = workflow.now() + timeout
