@@ -13,10 +13,12 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
+from green_api_block.integrations.temporal.examples.order_confirmation import Order, OrderConfirmation
 from green_api_block.integrations.temporal.poller import start_poller
 from green_api_block.integrations.temporal.routing import conversation_id
 from green_api_block.integrations.temporal.workflows import PollerInput
@@ -130,3 +132,53 @@ async def test_sigkill_mid_poll_loses_nothing_and_handles_each_message_once(
 ) -> None:
     sb, inst = sandbox
     await _kill_mid_poll(temporal_client, temporal_server, sb, inst, total=40, chats=8)
+
+
+@pytest.mark.slow
+async def test_sigkill_mid_poll_with_1000_messages(
+    temporal_client: Client, temporal_server: TemporalDevServer, sandbox: tuple[Sandbox, SandboxInstance]
+) -> None:
+    sb, inst = sandbox
+    await _kill_mid_poll(temporal_client, temporal_server, sb, inst, total=1000, chats=50)
+
+
+async def test_a_conversation_survives_its_worker_between_buttons_sent_and_tap(
+    temporal_client: Client, temporal_server: TemporalDevServer, sandbox: tuple[Sandbox, SandboxInstance]
+) -> None:
+    sb, inst = sandbox
+    chat = "79005550001@c.us"
+    first, second = _workers(temporal_server, sb, inst, "")
+    pollers = first.cmd[first.cmd.index("--poller-queue") + 1]
+    chats = first.cmd[first.cmd.index("--chat-queue") + 1]
+    with first:
+        poller, _ = await start_poller(temporal_client, inst.id_instance, task_queue=pollers,
+                                       options=_options(inst, pollers))  # fmt: skip
+        order = await temporal_client.start_workflow(
+            OrderConfirmation.run,
+            Order(inst.id_instance, chat, "K-1"),
+            id=conversation_id(inst.id_instance, chat),
+            task_queue=chats,
+        )
+
+        async def asked() -> bool:
+            return any(m.buttons for m in sb.sent_messages(inst))
+
+        await eventually(asked, "the buttons to be sent")
+        await eventually(lambda: _status_is(order, "asked"), "the order to wait for the tap")
+        first.kill()
+    with second:
+        sb.inject_button_tap(sb.instance(inst.id_instance), chat, button_id="confirm")
+        async with asyncio.timeout(60):
+            assert await order.result() == "confirmed"
+        sent = sb.sent_messages(inst)
+        # Buttons once (the kill came after the send), the answer once.
+        assert [m.type_message for m in sent] == ["interactiveButtonsReply", "textMessage"]
+        assert sent[1].text == "Order K-1 is confirmed. Thank you!"
+        await poller.cancel()
+        assert second.stop() == 0
+    histories = await all_histories(temporal_client)
+    assert not [wf for wf, h in histories if CANARY in h]
+
+
+async def _status_is(order: WorkflowHandle[Any, Any], stage: str) -> bool:
+    return bool(await order.query(OrderConfirmation.status) == stage)
