@@ -3,12 +3,14 @@ conversations worker on the test's dev server, with the instance's poller runnin
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
@@ -36,6 +38,7 @@ class Stack:
     inst: SandboxInstance
     block: GreenApiBlock
     chat_queue: str
+    poller_queue: str
     poller: WorkflowHandle[object, object]
 
 
@@ -62,6 +65,7 @@ async def stack(client: Client, *, workflow: str | None = None) -> AsyncIterator
                 )  # fmt: skip
                 handle, _ = await start_poller(client, inst.id_instance, task_queue=pollers, options=options)
                 try:
-                    yield Stack(client, sb, inst, block, chats, handle)
+                    yield Stack(client, sb, inst, block, chats, pollers, handle)
                 finally:
-                    await handle.cancel()
+                    with contextlib.suppress(RPCError):  # a test may have stopped it already
+                        await handle.cancel()

@@ -175,7 +175,8 @@ class GreenApiInbox:
             seen = self._new
             try:
                 await workflow.wait_condition(
-                    lambda: self._new != seen,  # noqa: B023 - awaited at once timeout=timedelta(seconds=params.idle_seconds)
+                    lambda: self._new != seen,  # noqa: B023 - awaited at once
+                    timeout=timedelta(seconds=params.idle_seconds),
                 )
             except TimeoutError:
                 await workflow.wait_condition(workflow.all_handlers_finished)
