@@ -105,3 +105,44 @@ async def test_each_message_reaches_its_chat_once_and_the_queue_drains(
     histories = await all_histories(temporal_client)
     assert histories and not [wf for wf, h in histories if CANARY in h]
     del totals
+
+
+async def test_one_worker_polls_many_instances_with_tokens_looked_up_on_the_worker(
+    temporal_client: Client,
+) -> None:
+    queue, chats = f"pollers-{uuid.uuid4()}", f"chats-{uuid.uuid4()}"
+    with Sandbox(rate_limits=False, max_receive_wait=0.5) as sb:
+        instances = [sb.create_instance() for _ in range(20)]
+        tokens = {inst.id_instance: inst.api_token for inst in instances}
+        for inst in instances:
+            for n in range(3):
+                sb.inject_incoming_text(inst, CHATS[0], f"{inst.id_instance} #{n}")
+        # No credentials bound: each poll looks its instance's token up in the mapping.
+        async with GreenApiBlock(sb.url, sb.url, credentials_from_env=False) as block:
+            routing = Routing(task_queue=chats, workflow="Collector")
+            activities = PollerActivities(temporal_client, block, routing, tokens=tokens)
+            conversations = Worker(temporal_client, task_queue=chats, workflows=[Collector],
+                                   workflow_runner=sandbox_runner())  # fmt: skip
+            async with (
+                poller_worker(temporal_client, activities, task_queue=queue, max_pollers=20),
+                conversations,
+            ):
+                handles = []
+                for inst in instances:
+                    handle, started = await start_poller(temporal_client, inst.id_instance, task_queue=queue,
+                                                         options=_options(inst, queue))  # fmt: skip
+                    assert started
+                    handles.append(handle)
+
+                async def drained() -> bool:
+                    return all(not sb.notifications(inst) for inst in instances)
+
+                await eventually(drained, "all 20 queues drained")
+                for inst in instances:
+                    wf = temporal_client.get_workflow_handle(conversation_id(inst.id_instance, CHATS[0]))
+                    assert await wf.query(Collector.texts) == [f"{inst.id_instance} #{n}" for n in range(3)]
+                for handle in handles:
+                    await handle.cancel()
+        secrets = set(tokens.values())
+    histories = await all_histories(temporal_client)
+    assert not [wf for wf, h in histories if any(t in h for t in secrets)]
