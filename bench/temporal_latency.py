@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -152,7 +153,10 @@ async def _measure(mode: str, address: str, messages: int, rate: float, chats: i
                 if mode == "poller":
                     from green_api_block.integrations.temporal.workflows import poller_id
 
-                    await client.get_workflow_handle(poller_id(inst.id_instance)).terminate()
+                    poller = client.get_workflow_handle(poller_id(inst.id_instance))
+                    await poller.cancel()  # cancelled, not terminated: its poll activity stops cleanly
+                    with contextlib.suppress(Exception):
+                        await poller.result()
                 for chat in ids:
                     await client.get_workflow_handle(conversation_id(inst.id_instance, chat)).terminate()
             if receiver is not None:
