@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
+from green_api_block.events import Event
 from green_api_block.integrations.temporal.poller import (
     PollerActivities,
     poller_worker,
@@ -24,6 +26,7 @@ from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
 from tests.temporal.collector import Collector
 from tests.temporal.harness import all_histories, eventually
+from tests.temporal.stack import Stack, stack
 
 CHATS = [f"7900000000{i}@c.us" for i in range(4)]
 
@@ -146,3 +149,46 @@ async def test_one_worker_polls_many_instances_with_tokens_looked_up_on_the_work
         secrets = set(tokens.values())
     histories = await all_histories(temporal_client)
     assert not [wf for wf, h in histories if any(t in h for t in secrets)]
+
+
+async def test_events_without_a_chat_and_unreadable_bodies_go_to_the_instance_inbox(
+    temporal_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with stack(temporal_client) as s:
+        state = {"typeWebhook": "stateInstanceChanged", "stateInstance": "notAuthorized", "timestamp": 1,
+                 "instanceData": {"idInstance": int(s.inst.id_instance), "wid": s.inst.wid,
+                                  "typeInstance": "whatsapp"}}  # fmt: skip
+        s.sb.inject_notification(s.inst, state)
+        inbox = temporal_client.get_workflow_handle(inbox_id(s.inst.id_instance, None))
+
+        async def arrived(count: int) -> bool:
+            try:
+                return len(await inbox.query(GreenApiInbox.events)) == count
+            except Exception:
+                return False
+
+        await eventually(lambda: arrived(1), "the state change in the instance's inbox")
+        # A body the event model cannot read (staged: the model raises) must not wedge the queue.
+        original = Event.from_body
+
+        def unreadable(body: Any) -> Event:
+            if body.get("typeWebhook") == "oddThing":
+                raise ValueError("unreadable (staged)")
+            return original(body)
+
+        monkeypatch.setattr(Event, "from_body", staticmethod(unreadable))
+        s.sb.inject_notification(s.inst, {"typeWebhook": "oddThing", "instanceData": state["instanceData"]})
+        s.sb.inject_incoming_text(s.inst, CHATS[1], "after the odd one")
+        await eventually(lambda: arrived(2), "the unreadable body in the instance's inbox")
+        assert not s.sb.notifications(s.inst) or await _drained(s)
+        events = await inbox.query(GreenApiInbox.events)
+        assert [e["eventType"] for e in events] == ["stateInstanceChanged", "oddThing"]
+
+
+async def _drained(s: Stack) -> bool:
+    await eventually(lambda: _empty(s), "the queue to drain")
+    return True
+
+
+async def _empty(s: Stack) -> bool:
+    return not s.sb.notifications(s.inst)
