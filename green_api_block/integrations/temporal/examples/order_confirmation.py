@@ -114,7 +114,9 @@ class OrderConfirmation:
 
 async def _main(argv: list[str]) -> None:  # pragma: no cover - a manual entry point
     import argparse
+    import asyncio
     import os
+    import signal
     import uuid
 
     from temporalio.client import Client
@@ -133,24 +135,28 @@ async def _main(argv: list[str]) -> None:  # pragma: no cover - a manual entry p
 
     parser = argparse.ArgumentParser(prog="order_confirmation")
     parser.add_argument("--address", default="localhost:7233")
-    parser.add_argument("--task-queue", default="green-api-chats")
+    parser.add_argument("--task-queue", default="green-api-chats", help="the conversations' queue")
+    parser.add_argument("--poller-queue", default="green-api-pollers", help="the pollers' queue")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("worker")
     order = sub.add_parser("order")
     order.add_argument("chat_id")
     order.add_argument("order_id", nargs="?", default=f"A-{uuid.uuid4().hex[:6]}")
+    order.add_argument("--timeout", type=float, default=24 * 3600.0, help="seconds per question (24 h)")
     args = parser.parse_args(argv)
     client = await Client.connect(args.address)
     id_instance = os.environ["GREEN_API_ID_INSTANCE"]
     if args.command == "order":
         await client.start_workflow(
             OrderConfirmation.run,
-            Order(id_instance, args.chat_id, args.order_id),
+            Order(id_instance, args.chat_id, args.order_id, timeout_seconds=args.timeout),
             id=conversation_id(id_instance, args.chat_id),
             task_queue=args.task_queue,
         )
-        print(f"order {args.order_id} asked in {args.chat_id}")
+        print(f"order {args.order_id} asked in {args.chat_id}", flush=True)
         return
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # drain, then exit 0
     async with GreenApiBlock() as block:
         routing = Routing(task_queue=args.task_queue)
         chats = Worker(
@@ -160,16 +166,22 @@ async def _main(argv: list[str]) -> None:  # pragma: no cover - a manual entry p
             activities=ChatActivities(block).activities,
             workflow_runner=sandbox_runner(),
         )
-        async with poller_worker(client, PollerActivities(client, block, routing)), chats:
-            _, started = await start_poller(client, id_instance)
+        pollers = poller_worker(
+            client, PollerActivities(client, block, routing), task_queue=args.poller_queue
+        )
+        async with pollers, chats:
+            _, started = await start_poller(client, id_instance, task_queue=args.poller_queue)
             print("poller started" if started else "poller already running", flush=True)
-            await asyncio.Event().wait()
+            await stop.wait()
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - run as a process by the tests
     import asyncio
-    import gc
+    import os
     import sys
 
     asyncio.run(_main(sys.argv[1:]))
-    gc.collect()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A temporalio client alive at interpreter exit can turn exit 0 into 134 (ENGINES.md §1).
+    os._exit(0)
