@@ -192,3 +192,52 @@ async def _drained(s: Stack) -> bool:
 
 async def _empty(s: Stack) -> bool:
     return not s.sb.notifications(s.inst)
+
+
+async def test_the_poller_continues_as_new_and_keeps_polling_with_its_totals(
+    temporal_client: Client, sandbox: tuple[Sandbox, SandboxInstance]
+) -> None:
+    sb, inst = sandbox
+    queue, chats = f"pollers-{uuid.uuid4()}", f"chats-{uuid.uuid4()}"
+    async with GreenApiBlock(sb.url, sb.url, id_instance=inst.id_instance, api_token=CANARY) as block:
+        routing = Routing(task_queue=chats, workflow="Collector")
+        conversations = Worker(temporal_client, task_queue=chats, workflows=[Collector],
+                               workflow_runner=sandbox_runner())  # fmt: skip
+        async with poller_worker(temporal_client, PollerActivities(temporal_client, block, routing),
+                                 task_queue=queue), conversations:  # fmt: skip
+            # Two half-second runs per execution: several executions in a few seconds.
+            options = PollerInput(inst.id_instance, receive_timeout=5, run_seconds=0.5, heartbeat_timeout=5,
+                                  runs_per_execution=2, activity_task_queue=queue)  # fmt: skip
+            handle, _ = await start_poller(
+                temporal_client, inst.id_instance, task_queue=queue, options=options
+            )
+            sb.inject_incoming_text(inst, CHATS[0], "before")
+            await eventually(lambda: _empty_queue(sb, inst), "the first message taken")
+            taken_in = (await temporal_client.get_workflow_handle(handle.id).describe()).run_id
+
+            async def moved_on() -> bool:
+                desc = await temporal_client.get_workflow_handle(handle.id).describe()
+                return desc.run_id != taken_in
+
+            # "before" was counted in an execution that has now continued as new.
+            await eventually(moved_on, "a continue-as-new")
+            sb.inject_incoming_text(inst, CHATS[0], "after")
+            await eventually(lambda: _empty_queue(sb, inst), "the second message taken")
+            wf = temporal_client.get_workflow_handle(conversation_id(inst.id_instance, CHATS[0]))
+
+            async def both() -> bool:
+                return await wf.query(Collector.texts) == ["before", "after"]
+
+            await eventually(both, "both messages in the conversation")
+            current = temporal_client.get_workflow_handle(handle.id)
+
+            async def carried() -> bool:
+                totals = await current.query("totals")
+                return bool(totals["handled"] == 2)
+
+            await eventually(carried, "the totals carried across executions")
+            await current.cancel()
+
+
+async def _empty_queue(sb: Sandbox, inst: SandboxInstance) -> bool:
+    return not sb.notifications(inst)
