@@ -107,6 +107,9 @@ class GreenApiPoller:
                 # The activity returns by itself after run_seconds; this bounds a hung one.
                 start_to_close_timeout=timedelta(seconds=params.run_seconds + params.receive_timeout + 60),
                 heartbeat_timeout=timedelta(seconds=params.heartbeat_timeout),
+                # Cancelling the poller waits until the poll has stopped: no receive is left in
+                # flight once the workflow reports cancelled.
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 # For ever: a poller that gives up loses nothing (the queue keeps items 24 h) but
                 # stops the instance's traffic; backoff keeps a broken instance from spinning.
                 retry_policy=RetryPolicy(
