@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from temporalio import activity
@@ -138,8 +139,8 @@ async def start_poller(
     options: PollerInput | None = None,
 ) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start the instance's poller; ``(handle, False)`` when one is running already (a no-op)."""
-    params = options or PollerInput(id_instance=str(id_instance))
-    params.id_instance = str(id_instance)
+    # A copy: the caller's options (shared by a loop over instances) are not changed.
+    params = replace(options, id_instance=str(id_instance)) if options else PollerInput(str(id_instance))
     wf_id = poller_id(id_instance)
     try:
         handle = await client.start_workflow(

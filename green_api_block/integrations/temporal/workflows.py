@@ -61,10 +61,11 @@ class PollResult:
 class PollerInput:
     """``GreenApiPoller``'s input. No token: the worker looks it up by ``id_instance``.
 
-    ``heartbeat_timeout``: how soon a dead worker's poll is noticed and resumed elsewhere; it must
-    exceed ``receive_timeout`` only if the activity heartbeated between polls alone, which it does
-    not (a ticker heartbeats while a long poll is held), so a few seconds work. ``runs_per_execution``:
-    activity runs before continue-as-new (each adds about 6 events; the history limit is 51,200).
+    ``heartbeat_timeout``: how soon a dead worker's poll is noticed and resumed elsewhere. It may be
+    shorter than ``receive_timeout``: the activity heartbeats from a ticker while a long poll is
+    held, not only between polls. ``run_seconds``: one activity run, after which it returns and
+    the workflow runs it again. ``runs_per_execution``: runs before continue-as-new (each adds
+    about 6 events; the history limit is 51,200).
     """
 
     id_instance: str
