@@ -4,12 +4,14 @@ conversation is not reopened, and a second start is a no-op."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
@@ -241,3 +243,26 @@ async def test_the_poller_continues_as_new_and_keeps_polling_with_its_totals(
 
 async def _empty_queue(sb: Sandbox, inst: SandboxInstance) -> bool:
     return not sb.notifications(inst)
+
+
+async def test_a_wrong_token_fails_the_poller_with_the_error_code_and_no_token_in_the_history(
+    temporal_client: Client,
+) -> None:
+    queue = f"pollers-{uuid.uuid4()}"
+    with Sandbox(rate_limits=False, max_receive_wait=0.5) as sb:
+        inst = sb.create_instance()  # its own token; the worker holds the canary instead
+        async with GreenApiBlock(sb.url, sb.url, credentials_from_env=False) as block:
+            routing = Routing(task_queue="unused")
+            activities = PollerActivities(temporal_client, block, routing, tokens={inst.id_instance: CANARY})
+            async with poller_worker(temporal_client, activities, task_queue=queue):
+                handle, _ = await start_poller(temporal_client, inst.id_instance, task_queue=queue,
+                                               options=_options(inst, queue))  # fmt: skip
+                with pytest.raises(WorkflowFailureError) as failed:
+                    async with asyncio.timeout(30):
+                        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError)
+    # Not retried for ever: a wrong token does not get better, and the code names the problem.
+    assert cause.cause.type == "unauthorized" and cause.cause.non_retryable
+    history = (await handle.fetch_history()).to_json()
+    assert "unauthorized" in history and CANARY not in history
