@@ -1,0 +1,1 @@
+"""Runnable examples of the Temporal integration (``python -m ...examples.order_confirmation``)."""
