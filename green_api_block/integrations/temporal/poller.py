@@ -99,7 +99,9 @@ class PollerActivities:
             if not items:
                 continue
             item = items[0]  # a peek sees the head only
-            event = _event(item["body"])
+            # A body the model cannot read still becomes an event (type and raw), so one odd item
+            # cannot wedge the queue: it goes to the inbox like any chat-less event.
+            event = Event.from_body(item["body"])
             if self.filter.accepts(event):
                 where = await route_event(self.client, event, self.routing, id_instance=request.id_instance)
                 result.handled += 1
@@ -110,19 +112,6 @@ class PollerActivities:
             await self.block.adelete_notification(
                 item["receiptId"], id_instance=creds["idInstance"], api_token=creds.get("apiTokenInstance")
             )
-
-
-def _event(body: dict[str, Any]) -> Event:
-    """The body's event; a body the model cannot read still becomes one (type and raw body only),
-    so that one odd item cannot wedge the queue: it goes to the inbox like any chat-less event."""
-    try:
-        return Event.from_body(body)
-    except Exception as exc:  # from_body is meant never to raise on a JSON object: defensive
-        logger.warning(
-            "a notification the event model could not read (%s) goes to the inbox", type(exc).__name__
-        )
-        kind = body.get("typeWebhook")
-        return Event.model_validate({"eventType": kind if isinstance(kind, str) else "", "raw": body})
 
 
 async def _heartbeat(period: float, result: PollResult) -> None:
