@@ -34,13 +34,9 @@ async def _measure(address: str, count: int) -> dict[str, Any]:
     from temporalio.worker import Worker
 
     from green_api_block.block import GreenApiBlock
-    from green_api_block.integrations.temporal.poller import (
-        PollerActivities,
-        poller_worker,
-        sandbox_runner,
-        start_poller,
-    )
+    from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
     from green_api_block.integrations.temporal.routing import Routing
+    from green_api_block.integrations.temporal.worker import sandbox_runner
     from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput, poller_id
     from green_api_block.sandbox import Sandbox
 

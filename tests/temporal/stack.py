@@ -14,15 +14,11 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
+from green_api_block.integrations.temporal.activities import GreenApiActivities
 from green_api_block.integrations.temporal.examples.order_confirmation import OrderConfirmation
-from green_api_block.integrations.temporal.poller import (
-    PollerActivities,
-    poller_worker,
-    sandbox_runner,
-    start_poller,
-)
+from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
 from green_api_block.integrations.temporal.routing import Routing
-from green_api_block.integrations.temporal.sends import ChatActivities
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
@@ -54,7 +50,7 @@ async def stack(client: Client, *, workflow: str | None = None) -> AsyncIterator
                 client,
                 task_queue=chats,
                 workflows=[OrderConfirmation, GreenApiInbox, Collector],
-                activities=ChatActivities(block).activities,
+                activities=GreenApiActivities(block).activities(),
                 workflow_runner=sandbox_runner(),
             )
             activities = PollerActivities(client, block, routing)

@@ -20,10 +20,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
+from green_api_block.integrations.temporal.activities import GreenApiActivities
 from green_api_block.integrations.temporal.examples.order_confirmation import OrderConfirmation
-from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, sandbox_runner
+from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker
 from green_api_block.integrations.temporal.routing import Routing
-from green_api_block.integrations.temporal.sends import ChatActivities
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from green_api_block.integrations.temporal.workflows import GreenApiInbox
 from tests.temporal.collector import Collector
 
@@ -37,7 +38,7 @@ async def serve(args: argparse.Namespace) -> None:
         client,
         task_queue=args.chat_queue,
         workflows=[Collector, OrderConfirmation, GreenApiInbox],
-        activities=ChatActivities(block).activities,
+        activities=GreenApiActivities(block).activities(),
         workflow_runner=sandbox_runner(),
     )
     stop = asyncio.Event()

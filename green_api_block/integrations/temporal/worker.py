@@ -20,6 +20,7 @@ from typing import Any
 from temporalio.client import Client, TLSConfig
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from .activities import GreenApiActivities
 from .registry import workflows as project_workflows
@@ -30,6 +31,7 @@ __all__ = [
     "build_worker",
     "connect_client",
     "run_until_signalled",
+    "sandbox_runner",
     "worker_plugin",
 ]
 
@@ -69,6 +71,19 @@ class ConnectOptions:
         return key
 
 
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox with ``green_api_block`` passed through: every worker that runs the
+    shipped workflows, or your own using :class:`.conversation.Conversation`, needs it
+    (:func:`build_worker`, :func:`worker_plugin` and :func:`.poller.poller_worker` use it).
+
+    The sandbox re-imports a workflow's module on each run; importing any module of this package
+    imports the package (httpx, urllib) too, which the sandbox refuses. What workflows use of it
+    (the event model, ``event_key``) is deterministic, so it is passed through instead.
+    """
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("green_api_block")
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 async def connect_client(options: ConnectOptions | str, *, retry_for: float = 0.0) -> Client:
     """A client; ``retry_for`` seconds of retries while the server is not up yet (a worker
     started together with its server, as in a compose file or a test)."""
@@ -96,23 +111,26 @@ def build_worker(
     **worker_options: Any,
 ) -> Worker:
     """A ``Worker`` serving every activity and the project's workflows (``registry``) plus
-    ``workflows``. ``graceful_shutdown_timeout``: how long in-flight activities may finish after
-    shutdown begins (a send waits for its answer rather than being cut off mid-flight)."""
+    ``workflows``, in :func:`sandbox_runner` (``workflow_runner=`` overrides it).
+    ``graceful_shutdown_timeout``: how long in-flight activities may finish after shutdown begins
+    (a send waits for its answer rather than being cut off mid-flight)."""
     served = [*project_workflows(), *(workflows or ())]
+    options: dict[str, Any] = {"workflow_runner": sandbox_runner(), **worker_options}
     return Worker(
         client,
         task_queue=task_queue,
         activities=activities.activities(),
         workflows=served,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
-        **worker_options,
+        **options,
     )
 
 
 def worker_plugin(activities: GreenApiActivities, *, with_workflows: bool = True) -> SimplePlugin:
     """The block as a worker plugin (``Worker(client, task_queue=..., plugins=[...])``): it adds
     the activities and, unless ``with_workflows`` is false, the project's workflows to whatever
-    the worker already serves (the shape STYLE.md §8 describes for libraries joining Temporal)."""
+    the worker already serves (the shape STYLE.md §8 describes for libraries joining Temporal).
+    With the workflows it sets :func:`sandbox_runner`, which they need."""
 
     def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
         return [*(existing or ()), *(project_workflows() if with_workflows else ())]
@@ -120,7 +138,12 @@ def worker_plugin(activities: GreenApiActivities, *, with_workflows: bool = True
     def add_activities(existing: Sequence[Callable[..., Any]] | None) -> Sequence[Callable[..., Any]]:
         return [*(existing or ()), *activities.activities()]
 
-    return SimplePlugin("green_api_block", activities=add_activities, workflows=add_workflows)
+    return SimplePlugin(
+        "green_api_block",
+        activities=add_activities,
+        workflows=add_workflows,
+        workflow_runner=sandbox_runner() if with_workflows else None,
+    )
 
 
 async def run_until_signalled(
