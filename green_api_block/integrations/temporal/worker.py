@@ -4,7 +4,8 @@
     worker = build_worker(client, GreenApiActivities(block), task_queue="green-api")
     await run_until_signalled(worker)       # SIGTERM/SIGINT: drain in-flight work, then return
 
-``green-api-block temporal worker`` is this, with the connection from flags.
+``green-api-block temporal worker`` is this, plus a :func:`.poller.poller_worker` on the pollers'
+own queue, both run by one ``run_until_signalled([...])``.
 """
 
 from __future__ import annotations
@@ -147,16 +148,19 @@ def worker_plugin(activities: GreenApiActivities, *, with_workflows: bool = True
 
 
 async def run_until_signalled(
-    worker: Worker,
+    workers: Worker | Sequence[Worker],
     signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
     *,
     on_ready: Callable[[], None] | None = None,
 ) -> signal.Signals:
-    """Run ``worker`` until one of ``signals`` arrives, then shut it down gracefully: polling
-    stops, in-flight activities get the worker's graceful timeout to finish. Returns the signal.
+    """Run ``workers`` (one, or several sharing the process, e.g. the tools' and the pollers')
+    until one of ``signals`` arrives, then shut them all down gracefully: polling stops, in-flight
+    activities get each worker's graceful timeout to finish. Returns the signal.
 
-    ``on_ready`` is called once the signal handlers are in place and the worker runs: a signal
-    sent after it is a drain, never the default "die at once"."""
+    ``on_ready`` is called once the signal handlers are in place and the workers run: a signal
+    sent after it is a drain, never the default "die at once". A worker that stops by itself
+    stops the others and its error is raised."""
+    served = [workers] if isinstance(workers, Worker) else list(workers)
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[signal.Signals] = loop.create_future()
 
@@ -166,17 +170,19 @@ async def run_until_signalled(
 
     for sig in signals:
         loop.add_signal_handler(sig, asked, sig)
-    run: asyncio.Future[None] = asyncio.ensure_future(worker.run())
+    runs: list[asyncio.Future[None]] = [asyncio.ensure_future(w.run()) for w in served]
     if on_ready is not None:
         on_ready()
     try:
-        either: list[asyncio.Future[Any]] = [run, stop]
+        either: list[asyncio.Future[Any]] = [*runs, stop]
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        if run.done():
-            run.result()  # the worker failed on its own: raise that
-            raise RuntimeError("the worker stopped without being asked to")
-        await worker.shutdown()
-        await run
+        await asyncio.gather(*(w.shutdown() for w, run in zip(served, runs, strict=True) if not run.done()))
+        results = await asyncio.gather(*runs, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # a worker failed on its own
+        if not stop.done():
+            raise RuntimeError("a worker stopped without being asked to")
         return stop.result()
     finally:
         for sig in signals:
