@@ -160,7 +160,7 @@ def poller_worker(
     """A worker for pollers: the poller workflow and ``max_pollers`` concurrent poll activities.
 
     Each poll holds one long poll (an idle socket, no thread), so a few hundred per worker are
-    cheap; past ``max_pollers`` the rest wait for a worker with room (see docs/temporal-poller.md).
+    cheap; past ``max_pollers`` the rest wait for a worker with room (README: "1,000 instances").
     """
     return Worker(
         client,
