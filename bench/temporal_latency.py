@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     messages, chats = (40, 4) if args.quick else (args.messages, args.chats)
-    from tests.support.temporal_server import TemporalDevServer  # the suite's launcher of the real binary
+    from green_api_block.integrations.temporal.devserver import TemporalDevServer
 
     results = []
     with TemporalDevServer() as server:

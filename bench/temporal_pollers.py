@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args(argv)
     count = 20 if args.quick else args.instances
-    from tests.support.temporal_server import TemporalDevServer  # the suite's launcher of the real binary
+    from green_api_block.integrations.temporal.devserver import TemporalDevServer
 
     with TemporalDevServer() as server:
         time.sleep(1.0)  # the frontend listens before the namespace is ready

@@ -16,11 +16,11 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
 from green_api_block.integrations.temporal.routing import inbox_id
 from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput, poller_id
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
-from tests.support.temporal_server import TemporalDevServer
 from tests.support.temporal_worker import WorkerProcess, wait_until_ready
 from tests.temporal.harness import eventually
 
