@@ -90,9 +90,9 @@ async def _round(client: Client, queue: str, name: str, count: int, run: str) ->
 async def _bench(address: str, api_url: str, sends: int, rounds: int) -> dict[str, list[float]]:
     from green_api_block import GreenApiBlock
     from green_api_block.integrations.temporal.activities import GreenApiActivities
-    from tests.temporal.conftest import connect
+    from green_api_block.integrations.temporal.worker import connect_client
 
-    client = await connect(address)
+    client = await connect_client(address, retry_for=30.0)
     block = GreenApiBlock(
         api_url, id_instance=ID, api_token=TOKEN, credentials_from_env=False, rate_limits=False
     )
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sends, rounds = (20, 1) if args.quick else (args.sends, args.rounds)
 
-    from tests.support.temporal_server import TemporalDevServer
+    from green_api_block.integrations.temporal.devserver import TemporalDevServer
 
     sandbox = subprocess.Popen(
         [sys.executable, "-c", _SANDBOX], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

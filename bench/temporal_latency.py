@@ -103,13 +103,9 @@ async def _measure(mode: str, address: str, messages: int, rate: float, chats: i
     from temporalio.worker import Worker
 
     from green_api_block.block import GreenApiBlock
-    from green_api_block.integrations.temporal.poller import (
-        PollerActivities,
-        poller_worker,
-        sandbox_runner,
-        start_poller,
-    )
+    from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
     from green_api_block.integrations.temporal.routing import Routing, conversation_id
+    from green_api_block.integrations.temporal.worker import sandbox_runner
     from green_api_block.integrations.temporal.workflows import PollerInput
     from green_api_block.sandbox import Sandbox
 
@@ -213,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     messages, chats = (40, 4) if args.quick else (args.messages, args.chats)
-    from tests.support.temporal_server import TemporalDevServer  # the suite's launcher of the real binary
+    from green_api_block.integrations.temporal.devserver import TemporalDevServer
 
     results = []
     with TemporalDevServer() as server:

@@ -34,13 +34,9 @@ async def _measure(address: str, count: int) -> dict[str, Any]:
     from temporalio.worker import Worker
 
     from green_api_block.block import GreenApiBlock
-    from green_api_block.integrations.temporal.poller import (
-        PollerActivities,
-        poller_worker,
-        sandbox_runner,
-        start_poller,
-    )
+    from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
     from green_api_block.integrations.temporal.routing import Routing
+    from green_api_block.integrations.temporal.worker import sandbox_runner
     from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput, poller_id
     from green_api_block.sandbox import Sandbox
 
@@ -98,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args(argv)
     count = 20 if args.quick else args.instances
-    from tests.support.temporal_server import TemporalDevServer  # the suite's launcher of the real binary
+    from green_api_block.integrations.temporal.devserver import TemporalDevServer
 
     with TemporalDevServer() as server:
         time.sleep(1.0)  # the frontend listens before the namespace is ready

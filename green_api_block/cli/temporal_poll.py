@@ -3,11 +3,7 @@
 The poller's workflow id comes from the instance id (``green-api-poller-{idInstance}``), so a
 second start finds it running, says so and exits 0. Only the instance id is needed here: the
 token stays with the workers, which look it up (it never goes into the workflow's input).
-
-Wiring (``green_api_block/cli/temporal.py``, the ``temporal`` command's sub-parsers)::
-
-    from .temporal_poll import add_poll_parser
-    add_poll_parser(temporal_subparsers)
+``green-api-block temporal worker`` serves the pollers' queue.
 """
 
 from __future__ import annotations
@@ -15,23 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-from pathlib import Path
-from typing import Any
 
-from .output import (
-    EXIT_CODES_HELP,
-    EXIT_CONFIG,
-    EXIT_OK,
-    EXIT_UNEXPECTED,
-    HelpFormatter,
-    Ui,
-    command,
-    common_parents,
-)
+from .output import EXIT_CODES_HELP, EXIT_CONFIG, EXIT_OK, HelpFormatter, Ui, command, common_parents
+from .temporal_connection import add_connection_arguments, connect_options
 
-__all__ = ["add_poll_parser", "main"]
+__all__ = ["DEFAULT_POLLER_QUEUE", "add_poll_parser"]
 
-DEFAULT_ADDRESS = "localhost:7233"
+#: Equal to ``poller.POLLER_TASK_QUEUE`` (not imported: temporalio loads when a command runs).
+DEFAULT_POLLER_QUEUE = "green-api-pollers"
 
 
 def add_poll_parser(
@@ -42,29 +29,22 @@ def add_poll_parser(
         help="start the bound instance's poller workflow (a no-op when it runs already)",
         description=(
             "Start GreenApiPoller for the bound instance: a heartbeating long poll that signals each "
-            "notification to its chat's conversation workflow, then deletes it. Workers serving the "
-            "poller task queue must be running (green-api-block temporal worker). A second start is a "
-            "no-op: it says so and exits 0."
+            "notification to its chat's conversation workflow (or the chat's inbox), then deletes it. "
+            "Workers serving the poller task queue must be running (green-api-block temporal worker). "
+            "A second start is a no-op: it says so and exits 0. No token is needed here."
         ),
         epilog=EXIT_CODES_HELP,
         formatter_class=HelpFormatter,
         parents=common_parents(),
     )
-    parser.add_argument(
-        "--address", default=DEFAULT_ADDRESS, help=f"Temporal frontend (default {DEFAULT_ADDRESS})"
+    t = add_connection_arguments(parser)
+    t.add_argument(
+        "--task-queue",
+        default=DEFAULT_POLLER_QUEUE,
+        help=f"the pollers' task queue (default {DEFAULT_POLLER_QUEUE})",
     )
-    parser.add_argument("--namespace", default="default", help="Temporal namespace (default: default)")
-    parser.add_argument(
-        "--task-queue", default=None, help="the pollers' task queue (default green-api-pollers)"
-    )
-    parser.add_argument(
-        "--api-key-file", metavar="PATH", help="a Temporal Cloud API key, read from this file"
-    )
-    parser.add_argument("--tls", action="store_true", help="connect with TLS (implied by --api-key-file)")
-    parser.add_argument(
-        "--receive-timeout", type=int, default=20, help="long-poll seconds, 5..60 (default 20)"
-    )
-    parser.add_argument(
+    t.add_argument("--receive-timeout", type=int, default=20, help="long-poll seconds, 5..60 (default 20)")
+    t.add_argument(
         "--heartbeat-timeout",
         type=float,
         default=30.0,
@@ -75,25 +55,16 @@ def add_poll_parser(
 
 
 async def _start(args: argparse.Namespace, id_instance: str) -> tuple[str, bool]:
-    from temporalio.client import Client
-
-    from green_api_block.integrations.temporal.poller import POLLER_TASK_QUEUE, start_poller
+    from green_api_block.integrations.temporal.poller import start_poller
+    from green_api_block.integrations.temporal.worker import connect_client
     from green_api_block.integrations.temporal.workflows import PollerInput
 
-    options: dict[str, Any] = {"namespace": args.namespace}
-    if args.api_key_file:
-        options["api_key"] = Path(args.api_key_file).expanduser().read_text().strip()
-        options["tls"] = True
-    elif args.tls:
-        options["tls"] = True
-    client = await Client.connect(args.address, **options)
+    client = await connect_client(connect_options(args), retry_for=args.connect_timeout)
     try:
         params = PollerInput(
             id_instance, receive_timeout=args.receive_timeout, heartbeat_timeout=args.heartbeat_timeout
         )
-        handle, started = await start_poller(
-            client, id_instance, task_queue=args.task_queue or POLLER_TASK_QUEUE, options=params
-        )
+        handle, started = await start_poller(client, id_instance, task_queue=args.task_queue, options=params)
         return handle.id, started
     finally:
         # A client alive at interpreter exit can abort the process (exit 134, ENGINES.md §1).
@@ -113,32 +84,12 @@ def _poll(args: argparse.Namespace, ui: Ui) -> int:
     if not 5 <= args.receive_timeout <= 60:
         ui.warn("--receive-timeout must be 5..60 seconds")
         return EXIT_CONFIG
-    wf_id, started = asyncio.run(_start(args, id_instance))
+    wf_id, started = asyncio.run(_start(args, str(id_instance)))
     gc.collect()
-    queue = args.task_queue or "green-api-pollers"
     if ui.json:
-        ui.out_json({"ok": True, "workflowId": wf_id, "started": started, "taskQueue": queue})
+        ui.out_json({"ok": True, "workflowId": wf_id, "started": started, "taskQueue": args.task_queue})
     elif started:
-        ui.out(f"poller started: {wf_id} on task queue {queue}")
+        ui.out(f"poller started: {wf_id} on task queue {args.task_queue}")
     else:
         ui.out(f"poller already running: {wf_id} (nothing to do)")
-    return EXIT_OK if wf_id else EXIT_UNEXPECTED
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone until ``temporal`` wires it: ``python -m green_api_block.cli.temporal_poll poll ...``."""
-    parser = argparse.ArgumentParser(prog="green-api-block temporal")
-    add_poll_parser(parser.add_subparsers(dest="temporal_command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised as a process by the tests
-    import os
-    import sys
-
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    return EXIT_OK

@@ -6,7 +6,6 @@ at interpreter exit can abort the process with exit 134 (ENGINES.md §1).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,7 +13,8 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from tests.support.temporal_server import TemporalDevServer
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
+from green_api_block.integrations.temporal.worker import connect_client
 
 
 @pytest.fixture(scope="session")
@@ -23,22 +23,10 @@ def temporal_server() -> Iterator[TemporalDevServer]:
         yield server
 
 
-async def connect(address: str, *, timeout: float = 30.0) -> Client:
-    """A client, retrying while the freshly started server finishes booting (bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            return await Client.connect(address, namespace="default")
-        except RuntimeError:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-
-
 @pytest_asyncio.fixture
 async def temporal_client(temporal_server: TemporalDevServer) -> AsyncIterator[Client]:
-    client = await connect(temporal_server.address)
+    # Retries while the freshly started server finishes booting (bounded).
+    client = await connect_client(temporal_server.address, retry_for=30.0)
     yield client
     del client
     gc.collect()

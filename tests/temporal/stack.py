@@ -11,19 +11,14 @@ from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
-from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
+from green_api_block.integrations.temporal.activities import GreenApiActivities
 from green_api_block.integrations.temporal.examples.order_confirmation import OrderConfirmation
-from green_api_block.integrations.temporal.poller import (
-    PollerActivities,
-    poller_worker,
-    sandbox_runner,
-    start_poller,
-)
+from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
 from green_api_block.integrations.temporal.routing import Routing
-from green_api_block.integrations.temporal.sends import ChatActivities
-from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput
+from green_api_block.integrations.temporal.worker import build_worker
+from green_api_block.integrations.temporal.workflows import PollerInput
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
 from tests.temporal.collector import Collector
@@ -50,12 +45,9 @@ async def stack(client: Client, *, workflow: str | None = None) -> AsyncIterator
         pollers, chats = f"pollers-{uuid.uuid4()}", f"chats-{uuid.uuid4()}"
         async with GreenApiBlock(sb.url, sb.url, id_instance=inst.id_instance, api_token=CANARY) as block:
             routing = Routing(task_queue=chats, workflow=workflow)
-            conversations = Worker(
-                client,
-                task_queue=chats,
-                workflows=[OrderConfirmation, GreenApiInbox, Collector],
-                activities=ChatActivities(block).activities,
-                workflow_runner=sandbox_runner(),
+            # The tool activities and the shipped workflows (the inbox), plus the test's own.
+            conversations = build_worker(
+                client, GreenApiActivities(block), task_queue=chats, workflows=[OrderConfirmation, Collector]
             )
             activities = PollerActivities(client, block, routing)
             async with poller_worker(client, activities, task_queue=pollers), conversations:

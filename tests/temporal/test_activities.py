@@ -6,6 +6,7 @@ The worker runs in the test process here (the crash tests run real worker proces
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -325,3 +326,38 @@ async def test_the_worker_plugin_adds_the_activities(
         out = await Env(temporal_client, queue).run("green_api_get_state_instance", {})
     await block.aclose()
     assert out == {"stateInstance": "authorized"}
+
+
+async def test_build_worker_and_the_plugin_serve_the_shipped_workflows(
+    temporal_client: Client, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    from green_api_block.integrations.temporal.registry import workflows
+    from green_api_block.integrations.temporal.routing import EVENT_SIGNAL
+    from green_api_block.integrations.temporal.worker import build_worker, worker_plugin
+    from green_api_block.integrations.temporal.workflows import GreenApiInbox, GreenApiPoller, InboxInput
+
+    assert workflows()[:2] == [GreenApiPoller, GreenApiInbox]
+    block = GreenApiBlock(
+        sandbox.url, id_instance=instance.id_instance, api_token=CANARY, credentials_from_env=False
+    )
+    acts = GreenApiActivities(block)
+    event = {"eventType": "stateInstanceChanged", "raw": {"typeWebhook": "stateInstanceChanged"}}
+    for name in ("build_worker", "plugin"):
+        queue = f"q-{uuid.uuid4()}"
+        if name == "build_worker":
+            worker = build_worker(temporal_client, acts, task_queue=queue)
+        else:
+            worker = Worker(temporal_client, task_queue=queue, plugins=[worker_plugin(acts)])
+        # Without the sandbox runner they set, Worker() refuses the inbox ("Failed validating
+        # workflow": it imports green_api_block, which the default sandbox does not pass through).
+        async with worker:
+            handle = await temporal_client.start_workflow(
+                GreenApiInbox.run,
+                InboxInput(idle_seconds=0.5),
+                id=f"inbox-{uuid.uuid4()}",
+                task_queue=queue,
+                start_signal=EVENT_SIGNAL,
+                start_signal_args=[event],
+            )
+            assert await asyncio.wait_for(handle.result(), 20) == 1, name
+    await block.aclose()

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
 from green_api_block.integrations.temporal.examples.order_confirmation import Order, OrderConfirmation
 from green_api_block.integrations.temporal.poller import start_poller
 from green_api_block.integrations.temporal.routing import conversation_id
 from green_api_block.integrations.temporal.workflows import PollerInput
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
-from tests.support.temporal_server import TemporalDevServer
 from tests.temporal.collector import Collector
 from tests.temporal.harness import WorkerProcess, all_histories, eventually
 

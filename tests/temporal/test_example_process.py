@@ -10,9 +10,9 @@ import sys
 import uuid
 from pathlib import Path
 
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
 from green_api_block.sandbox import Sandbox
 from tests.support.credentials import CANARY
-from tests.support.temporal_server import TemporalDevServer
 from tests.temporal.harness import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

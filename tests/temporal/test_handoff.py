@@ -14,8 +14,8 @@ from temporalio.worker import Worker
 
 from green_api_block.events import Event
 from green_api_block.integrations.temporal.handoff import TemporalHandoff
-from green_api_block.integrations.temporal.poller import sandbox_runner
 from green_api_block.integrations.temporal.routing import Routing, conversation_id
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from green_api_block.integrations.temporal.workflows import GreenApiInbox
 from green_api_block.sandbox import Sandbox
 from green_api_block.webhook import WebhookReceiver

@@ -16,13 +16,9 @@ from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
 from green_api_block.events import model as event_model
-from green_api_block.integrations.temporal.poller import (
-    PollerActivities,
-    poller_worker,
-    sandbox_runner,
-    start_poller,
-)
+from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
 from green_api_block.integrations.temporal.routing import Routing, conversation_id, inbox_id
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from green_api_block.integrations.temporal.workflows import GreenApiInbox, PollerInput, poller_id
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY

@@ -23,8 +23,9 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from green_api_block.integrations.temporal.examples.order_confirmation import Order, OrderConfirmation
-from green_api_block.integrations.temporal.poller import sandbox_runner, start_poller
+from green_api_block.integrations.temporal.poller import start_poller
 from green_api_block.integrations.temporal.routing import EVENT_SIGNAL, conversation_id
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from green_api_block.integrations.temporal.workflows import (
     GreenApiInbox,
     GreenApiPoller,

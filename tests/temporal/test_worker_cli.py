@@ -15,9 +15,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from tests.support.credentials import CANARY
-from tests.support.temporal_server import TemporalDevServer
 from tests.support.temporal_worker import WorkerProcess, wait_until_ready
 from tests.temporal.tool_workflow import RunTool, ToolCall
 

@@ -1,7 +1,7 @@
 """A worker as a real process, for the crash tests: ``python -m tests.temporal.worker_process``.
 
 Serves the pollers' queue (GreenApiPoller + green_api_poll) and the conversations' queue (the test
-Collector, the example OrderConfirmation, the inbox, the chat sends) against a sandbox. The token
+Collector, the example OrderConfirmation, the inbox, the tool activities) against a sandbox. The token
 comes from GREEN_API_TOKEN_INSTANCE (never argv: argv shows in ``ps``). Prints ``ready`` once both
 workers poll; SIGTERM drains and exits 0. It leaves with ``os._exit`` after releasing the client:
 a temporalio client alive at interpreter exit can turn exit 0 into 134 (ENGINES.md §1).
@@ -17,14 +17,13 @@ import signal
 import sys
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from green_api_block.block import GreenApiBlock
+from green_api_block.integrations.temporal.activities import GreenApiActivities
 from green_api_block.integrations.temporal.examples.order_confirmation import OrderConfirmation
-from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, sandbox_runner
+from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker
 from green_api_block.integrations.temporal.routing import Routing
-from green_api_block.integrations.temporal.sends import ChatActivities
-from green_api_block.integrations.temporal.workflows import GreenApiInbox
+from green_api_block.integrations.temporal.worker import build_worker
 from tests.temporal.collector import Collector
 
 
@@ -33,12 +32,11 @@ async def serve(args: argparse.Namespace) -> None:
     block = GreenApiBlock(args.api_url, args.api_url, id_instance=args.id_instance, rate_limits=False)
     routing = Routing(task_queue=args.chat_queue, workflow=args.workflow or None)
     pollers = poller_worker(client, PollerActivities(client, block, routing), task_queue=args.poller_queue)
-    chats = Worker(
+    chats = build_worker(
         client,
+        GreenApiActivities(block),
         task_queue=args.chat_queue,
-        workflows=[Collector, OrderConfirmation, GreenApiInbox],
-        activities=ChatActivities(block).activities,
-        workflow_runner=sandbox_runner(),
+        workflows=[Collector, OrderConfirmation],
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

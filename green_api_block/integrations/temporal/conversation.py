@@ -18,9 +18,10 @@
                                         timeout=timedelta(hours=24))
             ...
 
-Sends are activities (``green_api_chat_send_buttons``/``green_api_chat_send_message`` from
-:class:`.sends.ChatActivities` by default; pass other names to use other activities with the
-tools' input and output). Signals come at least once (the poller re-signals an item a dead worker
+Sends are the tool activities ``green_api_send_buttons``/``green_api_send_message`` of
+:class:`.activities.GreenApiActivities` by default, which stay single under retries (a retry looks
+the send up in the journal first); pass other names to use other activities with the tools' input
+and output. Signals come at least once (the poller re-signals an item a dead worker
 had not deleted; a webhook push can come twice), so :meth:`Conversation.receive` drops an event
 whose :func:`~green_api_block.events.event_key` it has seen.
 
@@ -51,8 +52,9 @@ __all__ = [
     "Reply",
 ]
 
-SEND_BUTTONS_ACTIVITY = "green_api_chat_send_buttons"
-SEND_MESSAGE_ACTIVITY = "green_api_chat_send_message"
+#: The tool activities (``activities.SEND_TOOLS``; not imported: this module runs in the sandbox).
+SEND_BUTTONS_ACTIVITY = "green_api_send_buttons"
+SEND_MESSAGE_ACTIVITY = "green_api_send_message"
 #: The only notification that is the customer speaking (statuses and own sends never answer).
 INCOMING = "incomingMessageReceived"
 

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from temporalio.exceptions import ApplicationError
 
-from ...errors import GreenApiError, InputValidationError
+from ...errors import ConfigError, GreenApiError, InputValidationError
 from ...redact import redact
 
 __all__ = ["NON_RETRYABLE_TYPES", "TOKEN_IN_INPUT", "UNKNOWN_INSTANCE", "application_error", "refuse"]
@@ -39,6 +39,7 @@ NON_RETRYABLE_TYPES: Final = frozenset(
         "forbidden",
         "not_found",
         "quota_exceeded",
+        "config_error",
         TOKEN_IN_INPUT,
         UNKNOWN_INSTANCE,
     }
@@ -85,6 +86,9 @@ def application_error(exc: BaseException, secrets: Iterable[str] = ()) -> Applic
             non_retryable=non_retryable,
             next_retry_delay=delay,
         )
+    if isinstance(exc, ConfigError):
+        # The worker's configuration (host, credentials): no retry changes it.
+        return refuse(redact(str(exc), held), "config_error")
     # Not the block's: a bug or an unforeseen library error. Its text is masked like the rest; a
     # retry may well help (Temporal's retry policy bounds it).
     return ApplicationError(redact(f"{type(exc).__name__}: {exc}", held), type=type(exc).__name__)

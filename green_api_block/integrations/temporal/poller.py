@@ -26,19 +26,19 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from green_api_block.block import GreenApiBlock
 from green_api_block.errors import GreenApiBlockError
 from green_api_block.events import Event
 from green_api_block.webhook.filters import WebhookFilter
 
-from ._errors import as_failure
-from ._tokens import TokenSource, credentials_for
+from .credentials import TokenSource, resolve_input
+from .failures import application_error
 from .routing import Routing, route_event
+from .worker import sandbox_runner
 from .workflows import POLL_ACTIVITY, GreenApiPoller, PollerInput, PollRequest, PollResult, poller_id
 
-__all__ = ["POLLER_TASK_QUEUE", "PollerActivities", "poller_worker", "sandbox_runner", "start_poller"]
+__all__ = ["POLLER_TASK_QUEUE", "PollerActivities", "poller_worker", "start_poller"]
 
 logger = logging.getLogger("green_api_block.temporal.poller")
 
@@ -61,7 +61,7 @@ class PollerActivities:
         block: GreenApiBlock,
         routing: Routing,
         *,
-        tokens: TokenSource = None,
+        tokens: TokenSource | None = None,
         filter: WebhookFilter | None = None,
     ) -> None:
         self.client = client
@@ -77,23 +77,27 @@ class PollerActivities:
         # than receiveTimeout and a dead worker is noticed in seconds. The SDK throttles the calls.
         period = max(0.2, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 4)
         result = PollResult()
+        # Resolved before the ticker starts: a refusal (unknown instance, a token in the input)
+        # is already an ApplicationError that names no token.
+        given, token = await resolve_input({"idInstance": request.id_instance}, self.tokens)
         ticker = asyncio.create_task(_heartbeat(period, result))
         try:
-            await self._poll(request, result)
+            await self._poll(request, result, given)
         except GreenApiBlockError as exc:
-            raise as_failure(exc) from None
+            raise application_error(exc, (token,) if token else ()) from None
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
         return result
 
-    async def _poll(self, request: PollRequest, result: PollResult) -> None:
+    async def _poll(self, request: PollRequest, result: PollResult, creds: dict[str, Any]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.run_seconds
-        creds = await credentials_for(self.tokens, request.id_instance)
         receive = {**creds, "receiveTimeout": request.receive_timeout, "deleteAfterReceive": False}
-        while loop.time() < deadline:
+        # A draining worker returns after the item in hand (graceful_shutdown_timeout should exceed
+        # receiveTimeout); the workflow runs the next poll on a worker that stays.
+        while loop.time() < deadline and not activity.is_worker_shutdown():
             out = await self.block.aexecute("green_api_get_notifications", receive)
             items: list[dict[str, Any]] = out["notifications"]
             if not items:
@@ -144,18 +148,6 @@ async def start_poller(
     return handle, True
 
 
-def sandbox_runner() -> SandboxedWorkflowRunner:
-    """The workflow sandbox with ``green_api_block`` passed through: give it to every worker that
-    runs the shipped workflows or your own using :class:`.conversation.Conversation`.
-
-    The sandbox re-imports a workflow's module on each run; importing any module of this package
-    imports the package (httpx, urllib) too, which the sandbox refuses. What workflows use of it
-    (the event model, ``event_key``) is deterministic, so it is passed through instead.
-    """
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("green_api_block")
-    return SandboxedWorkflowRunner(restrictions=restrictions)
-
-
 def poller_worker(
     client: Client,
     activities: PollerActivities,
@@ -168,7 +160,7 @@ def poller_worker(
     """A worker for pollers: the poller workflow and ``max_pollers`` concurrent poll activities.
 
     Each poll holds one long poll (an idle socket, no thread), so a few hundred per worker are
-    cheap; past ``max_pollers`` the rest wait for a worker with room (see docs/temporal-poller.md).
+    cheap; past ``max_pollers`` the rest wait for a worker with room (README: "1,000 instances").
     """
     return Worker(
         client,

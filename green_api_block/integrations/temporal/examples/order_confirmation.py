@@ -120,18 +120,12 @@ async def _main(argv: list[str]) -> None:  # pragma: no cover - a manual entry p
     import uuid
 
     from temporalio.client import Client
-    from temporalio.worker import Worker
 
     from green_api_block.block import GreenApiBlock
-    from green_api_block.integrations.temporal.poller import (
-        PollerActivities,
-        poller_worker,
-        sandbox_runner,
-        start_poller,
-    )
+    from green_api_block.integrations.temporal.activities import GreenApiActivities
+    from green_api_block.integrations.temporal.poller import PollerActivities, poller_worker, start_poller
     from green_api_block.integrations.temporal.routing import Routing, conversation_id
-    from green_api_block.integrations.temporal.sends import ChatActivities
-    from green_api_block.integrations.temporal.workflows import GreenApiInbox
+    from green_api_block.integrations.temporal.worker import build_worker
 
     parser = argparse.ArgumentParser(prog="order_confirmation")
     parser.add_argument("--address", default="localhost:7233")
@@ -159,12 +153,10 @@ async def _main(argv: list[str]) -> None:  # pragma: no cover - a manual entry p
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)  # drain, then exit 0
     async with GreenApiBlock() as block:
         routing = Routing(task_queue=args.task_queue)
-        chats = Worker(
-            client,
-            task_queue=args.task_queue,
-            workflows=[OrderConfirmation, GreenApiInbox],
-            activities=ChatActivities(block).activities,
-            workflow_runner=sandbox_runner(),
+        # The tool activities (single sends under retries) and the shipped workflows (the inbox
+        # among them), plus the example's own.
+        chats = build_worker(
+            client, GreenApiActivities(block), task_queue=args.task_queue, workflows=[OrderConfirmation]
         )
         pollers = poller_worker(
             client, PollerActivities(client, block, routing), task_queue=args.poller_queue

