@@ -174,10 +174,12 @@ async def _burst(
         for w in workers:
             w.kill()
     by_worker: dict[str, int] = {}
+    retried = 0  # sends Temporal ran more than once (the block retries a 429 inside an attempt)
     for event in history.events:
         if event.HasField("activity_task_started_event_attributes"):
-            who = event.activity_task_started_event_attributes.identity
-            by_worker[who] = by_worker.get(who, 0) + 1
+            attrs = event.activity_task_started_event_attributes
+            by_worker[attrs.identity] = by_worker.get(attrs.identity, 0) + 1
+            retried += attrs.attempt > 1
     sent = [m for m in sb.sent_messages(inst) if str(m.payload.get("message", "")).startswith(f"{prefix} ")]
     assert CANARY not in history.to_json()
     arrivals = sorted(refused.arrivals)
@@ -195,6 +197,7 @@ async def _burst(
         "sent": len(sent),
         "distinct": len(set(ids)),
         "by_worker": sorted(by_worker.values()),
+        "temporal_retries": retried,
     }
 
 
@@ -208,6 +211,7 @@ async def _limited(
     figures = await _burst(server, client, sb, inst, sends, DEFAULT_GROUP_RATE)
     _report("send queue limited", figures)
     assert figures["server_429s"] == 0
+    assert figures["temporal_retries"] == 0
     assert figures["sent"] == figures["distinct"] == sends
     # Both processes took sends: the rate held across workers, not because one did all the work.
     assert len(figures["by_worker"]) == 2 and min(figures["by_worker"]) > 0
