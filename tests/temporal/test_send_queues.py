@@ -144,7 +144,7 @@ def instance(sandbox: Sandbox) -> SandboxInstance:
 
 
 async def _burst(
-    server: TemporalDevServer,
+    address: str,
     client: Client,
     sb: Sandbox,
     inst: SandboxInstance,
@@ -154,7 +154,7 @@ async def _burst(
     # A fresh prefix per run: Temporal keeps a queue's rate limit, so runs must not share queues.
     prefix = f"send-{uuid.uuid4().hex[:8]}"
     group = send_group_of(inst.id_instance, GROUPS)
-    workers = [SendWorkerProcess(server.address, inst, group, prefix, rate, n) for n in range(2)]
+    workers = [SendWorkerProcess(address, inst, group, prefix, rate, n) for n in range(2)]
     flows = f"flows-{uuid.uuid4()}"
     try:
         await wait_until_ready(workers)
@@ -208,7 +208,7 @@ def _report(name: str, figures: dict[str, Any]) -> None:
 async def _limited(
     server: TemporalDevServer, client: Client, sb: Sandbox, inst: SandboxInstance, sends: int
 ) -> None:
-    figures = await _burst(server, client, sb, inst, sends, DEFAULT_GROUP_RATE)
+    figures = await _burst(server.address, client, sb, inst, sends, DEFAULT_GROUP_RATE)
     _report("send queue limited", figures)
     assert figures["server_429s"] == 0
     assert figures["temporal_retries"] == 0
@@ -230,7 +230,7 @@ async def test_without_the_queue_limit_the_same_burst_meets_429(
     temporal_server: TemporalDevServer, temporal_client: Client, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
     """The control: each process's own limiter alone lets about 90/s through together."""
-    figures = await _burst(temporal_server, temporal_client, sandbox, instance, 300, None)
+    figures = await _burst(temporal_server.address, temporal_client, sandbox, instance, 300, None)
     _report("send queue unlimited", figures)
     assert figures["server_429s"] > 0
     # The block retried its 429s: every send still went out exactly once.
