@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from collections import Counter
 
 import pytest
+from temporalio import workflow
 from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from green_api_block import GreenApiBlock
 from green_api_block.integrations.temporal.activities import GreenApiActivities
@@ -22,6 +26,41 @@ from green_api_block.integrations.temporal.send_queues import (
     send_workers,
 )
 from tests.support.credentials import CANARY
+
+
+@workflow.defn
+class PickQueue:
+    """Runs in Temporal's workflow sandbox (the default runner), as a user workflow would."""
+
+    @workflow.run
+    async def run(self, id_instance: str) -> str:
+        return send_queue_for(id_instance, 8)
+
+
+async def test_workflow_code_picks_the_queue_in_the_sandbox(temporal_client: Client) -> None:
+    # The project's modules pass through, as the shipped workflows' runner does; pytest and this
+    # test module too (the sandbox would re-import them otherwise).
+    runner = SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "green_api_block", "tests", "pytest"
+        )
+    )
+    queue = f"pick-{uuid.uuid4()}"
+    async with Worker(temporal_client, task_queue=queue, workflows=[PickQueue], workflow_runner=runner):
+        picked = await temporal_client.execute_workflow(
+            PickQueue.run, "1101000001", id=f"pick-{uuid.uuid4()}", task_queue=queue
+        )
+    assert picked == send_queue_for("1101000001", 8)
+
+
+def test_the_worker_side_is_not_imported_with_send_queue_for() -> None:
+    """Workflow code imports the module for send_queue_for alone: no worker machinery with it."""
+    code = (
+        "import sys, green_api_block.integrations.temporal.send_queues;"
+        "print('temporalio.worker' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_the_group_is_the_same_in_every_process() -> None:

@@ -9,7 +9,8 @@ into ``groups`` send queues (``green-api-send-{g}``), and each queue is limited 
 under the per-method limit: whatever share of its group's traffic one instance has, it cannot go
 faster than its whole queue. The price: the instances of a group share that one rate.
 
-Workflow code picks the queue (the hash is stable and deterministic, so it is safe there)::
+Workflow code picks the queue (the hash is stable and deterministic, so it is safe there;
+import this module under ``workflow.unsafe.imports_passed_through()``)::
 
     await workflow.execute_activity(
         "green_api_send_message", {"idInstance": i, "chatId": c, "message": m},
@@ -39,13 +40,19 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any, Final
-
-from temporalio.client import Client
-from temporalio.worker import Worker
+from typing import TYPE_CHECKING, Any, Final
 
 from ...limits import METHOD_RATE_LIMITS
-from .activities import GreenApiActivities
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from .activities import GreenApiActivities
+
+# The worker side (temporalio.worker, the activities and the block behind them) is imported where
+# it is used: workflow code imports this module for send_queue_for alone (under
+# ``workflow.unsafe.imports_passed_through()``, like the project's other modules).
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -133,6 +140,8 @@ def send_workers(
     ``rate=None`` sets no queue limit: each process is then held only by its block's own limiter,
     which is not enough with two workers (the control experiment in the tests measures 429s).
     """
+    from temporalio.worker import Worker
+
     if rate is not None and not 0 < rate <= MAX_GROUP_RATE:
         raise ValueError(
             f"rate must be above 0 and at most {MAX_GROUP_RATE:g}/s, the lowest per-instance "
@@ -240,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(args: argparse.Namespace) -> None:
     from green_api_block import GreenApiBlock
 
+    from .activities import GreenApiActivities
     from .worker import connect_client
 
     client = await connect_client(args.address, retry_for=30.0)
