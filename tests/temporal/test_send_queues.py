@@ -242,3 +242,16 @@ async def test_a_long_burst_across_two_workers_meets_no_429(
     temporal_server: TemporalDevServer, temporal_client: Client, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
     await _limited(temporal_server, temporal_client, sandbox, instance, 2000)
+
+
+async def test_a_send_worker_process_drains_on_sigterm_and_exits_0(
+    temporal_server: TemporalDevServer, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    prefix = f"send-{uuid.uuid4().hex[:8]}"
+    with SendWorkerProcess(temporal_server.address, instance, 0, prefix, DEFAULT_GROUP_RATE, 0) as proc:
+        await wait_until_ready([proc])
+        proc.terminate()
+        code, err = proc.wait(30)
+    assert code == 0, err[-3000:]
+    assert f"{prefix}-0, 40/s per queue" in err
+    assert CANARY not in err
