@@ -10,6 +10,7 @@ the same burst with no queue limit, meets some, so the count can fail.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -26,16 +27,17 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from green_api_block.integrations.temporal.devserver import TemporalDevServer
 from green_api_block.integrations.temporal.send_queues import (
     DEFAULT_GROUP_RATE,
     send_group_of,
     send_queue_for,
     send_queue_name,
 )
+from green_api_block.integrations.temporal.worker import connect_client
 from green_api_block.sandbox import Sandbox, SandboxInstance
 from green_api_block.sandbox.errors import APIError
 from tests.support.credentials import CANARY
-from tests.support.temporal_server import TemporalDevServer
 from tests.support.temporal_worker import WorkerProcess, wait_until_ready
 
 CHAT = "79001234567@c.us"
@@ -242,6 +244,34 @@ async def test_a_long_burst_across_two_workers_meets_no_429(
     temporal_server: TemporalDevServer, temporal_client: Client, sandbox: Sandbox, instance: SandboxInstance
 ) -> None:
     await _limited(temporal_server, temporal_client, sandbox, instance, 2000)
+
+
+#: A task queue's partitions cut to one on the dev server (what production send queues want).
+ONE_PARTITION = (
+    "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+    "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("partitions", ["default", "one"])
+async def test_429s_by_queue_rate_and_partition_count(
+    partitions: str, sandbox: Sandbox, instance: SandboxInstance
+) -> None:
+    """The figures behind the default rate (README): 300 sends at 40, 45, 50/s and no limit, on a
+    server with the default partitions and one with a single one. Only 40/s is asserted."""
+    with TemporalDevServer(extra_args=ONE_PARTITION if partitions == "one" else ()) as server:
+        client = await connect_client(server.address, retry_for=30)
+        try:
+            for rate in (DEFAULT_GROUP_RATE, 45.0, 50.0, None):
+                figures = await _burst(server.address, client, sandbox, instance, 300, rate)
+                _report(f"partitions={partitions}", figures)
+                if rate == DEFAULT_GROUP_RATE:
+                    assert figures["server_429s"] == 0
+                assert figures["sent"] == figures["distinct"] == 300
+        finally:
+            del client
+            gc.collect()  # a live temporalio client at exit can abort the process (ENGINES.md §1)
 
 
 async def test_a_send_worker_process_drains_on_sigterm_and_exits_0(

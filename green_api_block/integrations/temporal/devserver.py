@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -47,8 +48,12 @@ def _free_port() -> int:
 class TemporalDevServer:
     """``start-dev --headless`` on a free loopback port; ``address`` is what clients connect to."""
 
-    def __init__(self, *, namespace: str = "default", start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, *, namespace: str = "default", start_timeout: float = 60.0, extra_args: Sequence[str] = ()
+    ) -> None:
+        """``extra_args`` go to ``start-dev`` as given, e.g. ``--dynamic-config-value K=V``."""
         self.namespace = namespace
+        self.extra_args = tuple(extra_args)
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self._start_timeout = start_timeout
@@ -60,7 +65,7 @@ class TemporalDevServer:
             "--ip", "127.0.0.1", "--port", str(self.port),
             "--namespace", self.namespace, "--log-level", "error",
             # Metrics and the UI would take ports of their own; a test needs neither.
-            "--metrics-port", str(_free_port()),
+            "--metrics-port", str(_free_port()), *self.extra_args,
         ]  # fmt: skip
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
