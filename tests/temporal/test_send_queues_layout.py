@@ -7,15 +7,18 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from green_api_block import GreenApiBlock
 from green_api_block.integrations.temporal.activities import GreenApiActivities
+from green_api_block.integrations.temporal.conversation import Conversation
 from green_api_block.integrations.temporal.send_queues import (
     DEFAULT_GROUP_RATE,
     DEFAULT_GROUPS,
@@ -25,6 +28,7 @@ from green_api_block.integrations.temporal.send_queues import (
     send_queue_for,
     send_workers,
 )
+from green_api_block.integrations.temporal.worker import sandbox_runner
 from tests.support.credentials import CANARY
 
 
@@ -51,6 +55,49 @@ async def test_workflow_code_picks_the_queue_in_the_sandbox(temporal_client: Cli
             PickQueue.run, "1101000001", id=f"pick-{uuid.uuid4()}", task_queue=queue
         )
     assert picked == send_queue_for("1101000001", 8)
+
+
+@workflow.defn
+class TextOnSendQueue:
+    """A conversation that sends on its instance's send queue."""
+
+    def __init__(self) -> None:
+        self.chat = Conversation(send_groups=8)
+
+    @workflow.run
+    async def run(self, id_instance: str) -> str:
+        return await self.chat.bind(id_instance, "79001234567@c.us").send_text("hi")
+
+
+@activity.defn(name="green_api_send_message")
+async def fake_send(args: dict[str, Any]) -> dict[str, Any]:
+    # Answers with the queue it ran on: the workflow's result proves where the send went.
+    return {"idMessage": activity.info().task_queue, "success": True}
+
+
+async def test_a_conversation_with_send_groups_sends_on_the_instances_queue(temporal_client: Client) -> None:
+    flows = f"flows-{uuid.uuid4()}"
+    expected = send_queue_for("1101000001", 8)
+    async with (
+        Worker(
+            temporal_client, task_queue=flows, workflows=[TextOnSendQueue], workflow_runner=sandbox_runner()
+        ),
+        # Another instance's queue of the same layout serves the same activity: a send going to
+        # the wrong group would be answered from there and fail the assertion.
+        Worker(temporal_client, task_queue=expected, activities=[fake_send]),
+        Worker(temporal_client, task_queue=send_queue_for("1101000002", 8), activities=[fake_send]),
+    ):
+        ran_on = await temporal_client.execute_workflow(
+            TextOnSendQueue.run,
+            "1101000001",
+            id=f"conv-{uuid.uuid4()}",
+            task_queue=flows,
+            # A send scheduled on a queue nobody serves would wait for ever: bound it.
+            execution_timeout=timedelta(seconds=30),
+        )
+    assert ran_on == expected
+    with pytest.raises(ValueError, match="not both"):
+        Conversation(task_queue="x", send_groups=8)
 
 
 def test_the_worker_side_is_not_imported_with_send_queue_for() -> None:

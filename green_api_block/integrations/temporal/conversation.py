@@ -43,6 +43,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from green_api_block.events import Event, event_key
+    from green_api_block.integrations.temporal.send_queues import send_queue_for
 
 __all__ = [
     "INCOMING",
@@ -99,9 +100,16 @@ class Conversation:
         send_buttons_activity: str = SEND_BUTTONS_ACTIVITY,
         send_message_activity: str = SEND_MESSAGE_ACTIVITY,
         task_queue: str | None = None,
+        send_groups: int | None = None,
         start_to_close_timeout: timedelta = timedelta(seconds=60),
         retry_policy: RetryPolicy | None = None,
     ) -> None:
+        """``send_groups``: send on the instance's rate-limited send queue
+        (``send_queues.send_queue_for(idInstance, send_groups)``) instead of ``task_queue``; keep
+        it in the workflow's input rather than a constant, so that a new layout does not move the
+        sends of running workflows."""
+        if task_queue is not None and send_groups is not None:
+            raise ValueError("give task_queue or send_groups, not both")
         self.id_instance = ""
         self.chat_id = ""
         self.chat_ids: set[str] = set()
@@ -112,6 +120,7 @@ class Conversation:
         self._send_buttons = send_buttons_activity
         self._send_message = send_message_activity
         self._task_queue = task_queue
+        self._send_groups = send_groups
         self._timeout = start_to_close_timeout
         self._retry = retry_policy
 
@@ -140,11 +149,16 @@ class Conversation:
             activity,
             {"idInstance": self.id_instance, "chatId": self.chat_id, **args},
             result_type=dict,
-            task_queue=self._task_queue,
+            task_queue=self._queue(),
             start_to_close_timeout=self._timeout,
             retry_policy=self._retry,
         )
         return str(out["idMessage"])
+
+    def _queue(self) -> str | None:
+        if self._send_groups is None:
+            return self._task_queue
+        return send_queue_for(self.id_instance, self._send_groups)
 
     async def send_text(self, text: str) -> str:
         """Send a text to the chat; returns its idMessage."""
