@@ -37,6 +37,8 @@ if __package__ in (None, ""):  # run as a script: python bench/temporal_latency.
 
 from temporalio import workflow
 
+from .harness import exit_now
+
 __all__ = ["LatencyChat", "main"]
 
 TOKEN = "benchT0ken-0123456789abcdefghijklmnopqrstuvw"
@@ -234,7 +236,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # a temporalio client's teardown at interpreter exit can abort (ENGINES.md §1)
+    exit_now(main())

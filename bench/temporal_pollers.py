@@ -26,6 +26,8 @@ if __package__ in (None, ""):  # run as a script: python bench/temporal_pollers.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "bench"
 
+from .harness import exit_now
+
 __all__ = ["main"]
 
 
@@ -110,7 +112,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # a temporalio client's teardown at interpreter exit can abort (ENGINES.md §1)
+    exit_now(main())

@@ -41,18 +41,21 @@ class WorkerProcess:
         global _counter
         _counter += 1
         self.identity = f"test-worker-{os.getpid()}-{_counter}"
-        env = {
-            **os.environ,
-            "GREEN_API_ID_INSTANCE": instance.id_instance,
-            "GREEN_API_TOKEN_INSTANCE": instance.api_token,
-            "GREEN_API_BLOCK_CONFIG": os.devnull,  # no user profile leaks in
-        }
         cmd = [
             sys.executable, "-m", "green_api_block", "temporal", "worker",
             "--api-url", instance.api_url, "--media-url", instance.media_url,
             "--address", address, "--task-queue", task_queue, "--identity", self.identity,
             "--graceful-timeout", str(graceful_timeout), *extra,
         ]  # fmt: skip
+        self._spawn(cmd, instance)
+
+    def _spawn(self, cmd: list[str], instance: SandboxInstance) -> None:
+        env = {
+            **os.environ,
+            "GREEN_API_ID_INSTANCE": instance.id_instance,
+            "GREEN_API_TOKEN_INSTANCE": instance.api_token,
+            "GREEN_API_BLOCK_CONFIG": os.devnull,  # no user profile leaks in
+        }
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )

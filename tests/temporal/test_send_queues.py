@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -83,24 +82,13 @@ class SendWorkerProcess(WorkerProcess):
         self, address: str, instance: SandboxInstance, group: int, prefix: str, rate: float | None, n: int
     ) -> None:
         self.identity = f"send-worker-{os.getpid()}-{prefix}-{n}"
-        env = {
-            **os.environ,
-            "GREEN_API_ID_INSTANCE": instance.id_instance,
-            "GREEN_API_TOKEN_INSTANCE": instance.api_token,
-            "GREEN_API_BLOCK_CONFIG": os.devnull,
-        }
         cmd = [
             sys.executable, "-m", "green_api_block.integrations.temporal.send_queues",
             "--address", address, "--groups", str(group), "--prefix", prefix,
             "--rate", str(rate or 0), "--api-url", instance.api_url, "--media-url", instance.media_url,
             "--identity", self.identity,
         ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
-        self._err: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._spawn(cmd, instance)
 
 
 @dataclass
