@@ -250,12 +250,13 @@ def install_log_filter(logger_names: Iterable[str] = _URL_LOGGERS) -> None:
         _installed = True
 
 
-def redact_obj(value: Any) -> Any:
-    """Recursively mask tokens inside JSON-like data."""
+def redact_obj(value: Any, extra: Iterable[str] = ()) -> Any:
+    """Recursively mask tokens inside JSON-like data (``extra`` as for :func:`redact`)."""
+    extra = tuple(extra)
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, extra)
     if isinstance(value, dict):
-        return {k: redact_obj(v) for k, v in value.items()}
+        return {k: redact_obj(v, extra) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_obj(v) for v in value]
+        return [redact_obj(v, extra) for v in value]
     return value

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 
 from temporalio.exceptions import ApplicationError
 
 from ...errors import ConfigError, GreenApiError, InputValidationError
-from ...redact import redact
+from ...redact import redact, redact_obj
 
 __all__ = ["NON_RETRYABLE_TYPES", "TOKEN_IN_INPUT", "UNKNOWN_INSTANCE", "application_error", "refuse"]
 
@@ -46,16 +46,6 @@ NON_RETRYABLE_TYPES: Final = frozenset(
 )
 
 
-def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, dict):
-        return {str(k): _masked(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_masked(v, secrets) for v in value]
-    return value
-
-
 def refuse(message: str, kind: str) -> ApplicationError:
     """A non-retryable refusal made before any request (the message must not quote the input)."""
     return ApplicationError(message, {"code": kind, "retryable": False}, type=kind, non_retryable=True)
@@ -68,10 +58,10 @@ def application_error(exc: BaseException, secrets: Iterable[str] = ()) -> Applic
     """
     held = tuple(s for s in secrets if s)
     if isinstance(exc, InputValidationError):
-        details = _masked(exc.to_dict(), held)
+        details = redact_obj(exc.to_dict(), held)
         return ApplicationError(redact(str(exc), held), details, type=details["code"], non_retryable=True)
     if isinstance(exc, GreenApiError):
-        details = _masked(exc.to_dict(), held)
+        details = redact_obj(exc.to_dict(), held)
         status = exc.status_code
         # A 4xx the block has no class for (not 408/429) is as permanent as the ones it has.
         client_error = status is not None and 400 <= status < 500 and status not in (408, 429)
