@@ -29,7 +29,7 @@ Two guarantees beyond the tools':
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 from temporalio import activity
@@ -131,7 +131,7 @@ class GreenApiActivities:
                 api_token=given.get("apiTokenInstance"),
             )
         except (GreenApiError, InputValidationError) as exc:
-            raise application_error(exc, _secrets(token)) from None
+            raise application_error(exc, (token,)) from None
         return {"deleted": deleted}
 
     # -- running -------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ class GreenApiActivities:
         try:
             return await self.block.aexecute(tool, args)
         except (GreenApiError, InputValidationError) as exc:
-            raise application_error(exc, _secrets(token)) from None
+            raise application_error(exc, (token,)) from None
 
     async def _send(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
         given, token = await resolve_input(args, self.tokens)
@@ -157,16 +157,16 @@ class GreenApiActivities:
             return await self.block.aexecute(tool, given)
         except GreenApiError as exc:
             if not exc.outcome_unknown:
-                raise application_error(exc, _secrets(token)) from None
+                raise application_error(exc, (token,)) from None
             unknown = exc
         except InputValidationError as exc:
-            raise application_error(exc, _secrets(token)) from None
+            raise application_error(exc, (token,)) from None
         # The request may have gone out: look now (it may well show already), and if it does not,
         # fail retryably: the next attempt looks again before it sends.
         found = await self._find(tool, given, since, token)
         if found is not None:
             return found
-        raise application_error(unknown, _secrets(token)) from None
+        raise application_error(unknown, (token,)) from None
 
     async def _find(
         self, tool: str, args: dict[str, Any], since: float, token: str | None
@@ -178,11 +178,8 @@ class GreenApiActivities:
         try:
             entry = await self.block.afind_sent(tool=tool, args=args, since=since)
         except (GreenApiError, InputValidationError) as exc:
-            raise application_error(exc, _secrets(token)) from None
+            raise application_error(exc, (token,)) from None
         if entry is None or not isinstance(entry.get("idMessage"), str):
             return None
         return {"idMessage": entry["idMessage"], "success": True}
 
-
-def _secrets(token: str | None) -> Sequence[str]:
-    return (token,) if token else ()

@@ -51,10 +51,11 @@ def refuse(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, {"code": kind, "retryable": False}, type=kind, non_retryable=True)
 
 
-def application_error(exc: BaseException, secrets: Iterable[str] = ()) -> ApplicationError:
+def application_error(exc: BaseException, secrets: Iterable[str | None] = ()) -> ApplicationError:
     """``exc`` as an ``ApplicationError``: ``type`` is the block's error code, no token anywhere.
 
     Raise it ``from None``: a chained original would be serialized into the history as the cause.
+    ``secrets``: the tokens to mask besides the held ones (None, a worker without its own, is skipped).
     """
     held = tuple(s for s in secrets if s)
     if isinstance(exc, InputValidationError):

@@ -84,7 +84,7 @@ class PollerActivities:
         try:
             await self._poll(request, result, given)
         except GreenApiBlockError as exc:
-            raise application_error(exc, (token,) if token else ()) from None
+            raise application_error(exc, (token,)) from None
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
