@@ -182,4 +182,3 @@ class GreenApiActivities:
         if entry is None or not isinstance(entry.get("idMessage"), str):
             return None
         return {"idMessage": entry["idMessage"], "success": True}
-
