@@ -47,7 +47,7 @@ from pydantic import ValidationError
 
 from green_api_block import jsonbody
 from green_api_block.contract import data_root, load_manifest
-from green_api_block.events import Event
+from green_api_block.events.schema import tool_event
 from green_api_block.hostcheck import bearer_ok, same_secret
 from green_api_block.redact import redact, redact_obj
 from green_api_block.webhook.bridge import asgi_handler
@@ -110,16 +110,6 @@ def read_contract() -> dict[str, Any]:
     return {"manifest": manifest, "schemas": schemas}
 
 
-def _event(body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The event model's reading of a body, for the page; None for what is no notification."""
-    try:
-        event = Event.from_body(body)
-    except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
-        return None
-    # raw would repeat the item's body next to it.
-    return event.model_dump(mode="json", exclude={"raw"})
-
-
 class NotificationFeed:
     """What the notifications panel lists: each notification once, in arrival order.
 
@@ -170,7 +160,7 @@ class NotificationFeed:
                     "source": source,
                     "receivedAt": time.strftime("%H:%M:%S"),
                     "body": dict(body),
-                    "event": _event(body),
+                    "event": tool_event(body),
                 }
             )
             del self._items[: -self._limit]
@@ -367,13 +357,17 @@ async def _run(request: web.Request) -> web.StreamResponse:
     return _json(_mask(envelope, secrets), config)
 
 
+def _after(request: web.Request) -> int:
+    """``?after=N``: the last item the page has (a bad value: from the start)."""
+    try:
+        return int(request.query.get("after", "0"))
+    except ValueError:
+        return 0
+
+
 async def _notifications(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
-    try:
-        after = int(request.query.get("after", "0"))
-    except ValueError:
-        after = 0
-    items, last = config.feed.since(after)
+    items, last = config.feed.since(_after(request))
     return _json({"items": items, "last": last}, config)
 
 
@@ -396,10 +390,7 @@ async def _incoming(request: web.Request) -> web.StreamResponse:
 
 async def _trigger_state(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
-    try:
-        after = int(request.query.get("after", "0"))
-    except ValueError:
-        after = 0
+    after = _after(request)
     if config.trigger is None:
         # The view still draws the trigger from the manifest; only the live part needs a sandbox.
         return _json({"available": False, "listening": False, "webhookUrl": None}, config)
