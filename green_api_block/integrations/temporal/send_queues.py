@@ -21,7 +21,7 @@ and a worker process serves some of the groups (with overlap, so a group survive
 
     workers = send_workers(client, GreenApiActivities(block, tokens=tokens),
                            groups_for_worker(index, worker_count))
-    await run_send_workers(workers)   # SIGTERM/SIGINT: drain, then return
+    await run_until_signalled(workers)   # worker.py; SIGTERM/SIGINT: drain, then return
 
 Every worker of a queue must set the same rate (Temporal: different values thrash, the last
 poller wins): ``send_workers`` always sets ``rate``, so use one value across the deployment.
@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import gc
 import os
-import signal
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -60,7 +59,6 @@ __all__ = [
     "MAX_GROUP_RATE",
     "SEND_QUEUE_PREFIX",
     "groups_for_worker",
-    "run_send_workers",
     "send_group_of",
     "send_queue_for",
     "send_queue_name",
@@ -188,44 +186,6 @@ def send_workers(
     return workers
 
 
-async def run_send_workers(
-    workers: Sequence[Worker],
-    signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
-    *,
-    on_ready: Callable[[], None] | None = None,
-) -> signal.Signals:
-    """Run ``workers`` until one of ``signals``, then shut them all down gracefully (polling
-    stops, in-flight sends get the graceful timeout to finish). Returns the signal.
-
-    One worker failing on its own stops the others and raises its error: a process serving only
-    some of its groups would look alive while those groups starve."""
-    loop = asyncio.get_running_loop()
-    stop: asyncio.Future[signal.Signals] = loop.create_future()
-
-    def asked(sig: signal.Signals) -> None:
-        if not stop.done():
-            stop.set_result(sig)
-
-    for sig in signals:
-        loop.add_signal_handler(sig, asked, sig)
-    runs: list[asyncio.Future[None]] = [asyncio.ensure_future(w.run()) for w in workers]
-    if on_ready is not None:
-        on_ready()
-    try:
-        either: list[asyncio.Future[Any]] = [*runs, stop]
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        failed = next((r for r in runs if r.done()), None)
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        await asyncio.gather(*runs, return_exceptions=True)
-        if failed is not None:
-            failed.result()  # the worker's own error, if it had one
-            raise RuntimeError("a send worker stopped without being asked to")
-        return stop.result()
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-
-
 # -- a send worker as a process ------------------------------------------------------------------
 
 
@@ -257,7 +217,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from green_api_block import GreenApiBlock
 
     from .activities import GreenApiActivities
-    from .worker import connect_client
+    from .worker import connect_client, run_until_signalled
 
     client = await connect_client(args.address, retry_for=30.0)
     block = GreenApiBlock(args.api_url, args.media_url)  # credentials from the environment
@@ -279,7 +239,7 @@ async def _serve(args: argparse.Namespace) -> None:
             # The same first words as ``temporal worker``'s line: one readiness check for both.
             print(f"worker ready: {queues}, {limit}; SIGTERM drains and exits", file=sys.stderr, flush=True)
 
-        await run_send_workers(workers, on_ready=ready)
+        await run_until_signalled(workers, on_ready=ready)
     finally:
         await block.aclose()
         del client
