@@ -275,6 +275,9 @@ def test_a_settings_change_retargets_the_pusher(
         sandbox.set_settings(instance, webhookUrl=second.url, webhookUrlToken="new")
         sandbox.inject_notification(instance, {"typeWebhook": "testItem", "n": 1})
         wait_until(lambda: second.count() == 1, "the second receiver's push")
+        # The receiver has the push before the sandbox has its 200: wait for the item to leave the
+        # queue, else switching push off below races the removal (the item would stay queued).
+        wait_until(lambda: sandbox.notifications(instance) == [], "the second receiver's 200")
         assert second.bodies() == [{"typeWebhook": "testItem", "n": 1}]
         assert second.pushes[0].headers["Authorization"] == "Bearer new"
         assert receiver.count() == 1
